@@ -1,0 +1,78 @@
+# The course's two commands:
+#   make lab    set everything up and open the course in JupyterLab
+#   make test   set everything up and run the whole test suite (unit tests, then every
+#               notebook in quick mode on the TensorFlow, JAX and PyTorch backends)
+# Both create a virtual environment in .venv (or reuse it) and need nothing else
+# than Python 3.11+ and make.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+BACKENDS ?= tensorflow jax torch
+NOTEBOOKS ?= chapters solutions
+LAB_ARGS ?=
+
+.PHONY: help lab test unit notebooks chapters readme benchmark benchmark-full strip clean
+
+help:
+	@echo "make lab        set up .venv and open the course in JupyterLab"
+	@echo "make test       set up .venv and run every test on all three backends"
+	@echo "make unit       unit tests of utils/ and repository checks, with coverage"
+	@echo "make notebooks  execute every notebook (quick mode) with nbval on BACKENDS"
+	@echo "make chapters   regenerate chapters/ from solutions/"
+	@echo "make readme     render the README's tables from results/"
+	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
+	@echo "make benchmark-full  the same in full mode, writing each chapter's results files"
+
+$(PY):
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "The course needs Python 3.11 or newer; found $$($(PYTHON) --version 2>&1)." \
+	         "Run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# One stamp per set of extras: an install is redone when pyproject.toml changes.
+$(VENV)/.installed-lab: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[lab]"
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e ".[jax,torch,test]"
+	@touch $@
+
+lab: $(VENV)/.installed-lab
+	$(BIN)/jupyter lab $(LAB_ARGS)
+
+test: $(VENV)/.installed-test
+	$(MAKE) unit
+	$(MAKE) notebooks
+
+unit: $(VENV)/.installed-test
+	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov-report=term-missing
+
+notebooks: $(VENV)/.installed-test
+	@for backend in $(BACKENDS); do \
+	  echo "=== notebooks, quick mode, KERAS_BACKEND=$$backend ==="; \
+	  KERAS_BACKEND=$$backend COURSE_MODE=quick MPLBACKEND=Agg \
+	    $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS) || exit 1; \
+	done
+
+chapters: $(VENV)/.installed-test
+	$(PY) -m utils.exercises
+
+readme: $(VENV)/.installed-test
+	$(PY) -m utils.results
+
+benchmark: $(VENV)/.installed-test
+	$(PY) scripts/benchmark.py --mode quick --backends $(BACKENDS)
+
+benchmark-full: $(VENV)/.installed-test
+	$(PY) scripts/benchmark.py --mode full --backends $(BACKENDS)
+
+strip: $(VENV)/.installed-test
+	$(BIN)/jupyter nbconvert --clear-output --inplace solutions/*.ipynb
+	$(PY) -m utils.exercises
+
+clean:
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov *.egg-info results/*.quick.json

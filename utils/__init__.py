@@ -1,0 +1,17 @@
+"""Shared code for the course on sequence models with Keras 3.
+
+One concern per module:
+
+- :mod:`utils.mode` reads ``COURSE_MODE`` (quick or full), once.
+- :mod:`utils.course` starts a notebook: seeds everything, applies the plot style.
+- :mod:`utils.plotting` the course's figure style and small plot helpers.
+- :mod:`utils.data` verified loaders for the data in ``datasets/``.
+- :mod:`utils.windows` sliding windows over a time series.
+- :mod:`utils.text` character vocabularies and bags of words.
+- :mod:`utils.ngram` an n-gram (Markov) character model.
+- :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers.
+- :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
+- :mod:`utils.results` writes results files and renders the README's results table.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,76 @@
+"""Start a chapter notebook: one call seeds everything and applies the plot style.
+
+Every notebook begins with::
+
+    from utils import course
+    session = course.setup(chapter=1)
+
+The returned :class:`Session` knows the backend, the mode and when the notebook
+started, so the results file at the end can record the wall time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import random
+import time
+from dataclasses import dataclass, field
+
+# Quieten TensorFlow's C++ start-up chatter before Keras imports it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from utils.mode import course_mode  # noqa: E402
+from utils.plotting import use_course_style  # noqa: E402
+
+DEFAULT_SEED = 1234
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a notebook run is: chapter, backend, mode, seed and start time."""
+
+    chapter: int
+    backend: str
+    mode: str
+    seed: int
+    started: float = field(default_factory=time.perf_counter)
+
+    def elapsed(self) -> float:
+        """Seconds since :func:`setup` was called."""
+        return time.perf_counter() - self.started
+
+    @property
+    def quick(self) -> bool:
+        """True in quick mode."""
+        return self.mode == "quick"
+
+
+def seed_everything(seed: int = DEFAULT_SEED) -> None:
+    """Seed Python, NumPy and the active Keras backend with one number."""
+    random.seed(seed)
+    np.random.seed(seed)
+    # Seeds Python, NumPy and the backend (TensorFlow, JAX's global seed or PyTorch).
+    keras.utils.set_random_seed(seed)
+
+
+def setup(chapter: int, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Session:
+    """Seed everything, apply the course's plot style and describe the run."""
+    if not isinstance(chapter, int) or chapter < 1:
+        raise ValueError(f"chapter must be a positive whole number, got {chapter!r}")
+    mode = course_mode()
+    seed_everything(seed)
+    use_course_style()
+    # TensorFlow warns about re-tracing when many small models are trained in one notebook.
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    session = Session(chapter=chapter, backend=keras.backend.backend(), mode=mode, seed=seed)
+    if verbose:
+        print(
+            f"Chapter {chapter} | Keras {keras.__version__} on {session.backend} | "
+            f"mode: {mode} | seed: {seed} | Python {platform.python_version()}"
+        )
+    return session

@@ -1,0 +1,156 @@
+"""Generate the learner's notebooks in ``chapters/`` from the worked ones in ``solutions/``.
+
+In a solution notebook, the answer to an exercise sits between two marker lines
+inside a code cell::
+
+    def bag_of_words(tokens, vocab):
+        # BEGIN SOLUTION
+        ...
+        # END SOLUTION
+
+The generator replaces each marked region with a stub that raises
+``NotImplementedError`` (indented like the ``BEGIN`` marker), clears outputs and
+adds a note under the title. Run ``python -m utils.exercises`` to write
+``chapters/``, or ``python -m utils.exercises --check`` to fail when it is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+REPO = Path(__file__).resolve().parent.parent
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+STUB = 'raise NotImplementedError("Exercise: replace this line with your code.")'
+NOTE = (
+    "> **Exercise notebook.** Code cells marked *Exercise* stop with `NotImplementedError` until "
+    "you write your answer; the checker after each one says whether it is right and, if not, what "
+    "is wrong. The rest of the notebook runs either way. Worked solutions: `solutions/{name}`."
+)
+
+
+class MarkerError(ValueError):
+    """A solution notebook's ``BEGIN``/``END SOLUTION`` markers do not pair up."""
+
+
+def stub_source(source: str, where: str = "cell") -> str:
+    """Replace every marked solution region of one cell's source with a stub."""
+    out: list[str] = []
+    inside = False
+    for number, line in enumerate(source.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped == BEGIN:
+            if inside:
+                raise MarkerError(f"{where}, line {number}: '{BEGIN}' inside an open solution region.")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            out.append(f"{indent}{STUB}")
+        elif stripped == END:
+            if not inside:
+                raise MarkerError(f"{where}, line {number}: '{END}' without a '{BEGIN}' before it.")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise MarkerError(f"{where}: '{BEGIN}' is never closed by '{END}'.")
+    return "\n".join(out)
+
+
+def count_exercises(notebook: NotebookNode) -> int:
+    """How many solution regions a notebook marks."""
+    return sum(
+        line.strip() == BEGIN
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+    )
+
+
+def make_exercise_notebook(solution: NotebookNode, name: str) -> NotebookNode:
+    """The learner's version of a solution notebook (a new object; the input is unchanged)."""
+    notebook = copy.deepcopy(solution)
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            cell.source = stub_source(cell.source, where=f"{name}, cell {index}")
+            cell.outputs = []
+            cell.execution_count = None
+    note = nbformat.v4.new_markdown_cell(NOTE.format(name=name))
+    note.pop("id", None)
+    notebook.cells.insert(1, note)
+    _renumber_ids(notebook)
+    return notebook
+
+
+def _renumber_ids(notebook: NotebookNode) -> None:
+    """Give cells stable ids so the generated file does not change from run to run."""
+    for index, cell in enumerate(notebook.cells):
+        cell["id"] = f"cell-{index:03d}"
+
+
+def render(notebook: NotebookNode) -> str:
+    """The notebook as the exact text that is written to disk."""
+    nbformat.validate(notebook)
+    return nbformat.writes(notebook) + "\n"
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Path]:
+    """Write (or, with ``check``, compare) every chapter notebook; return the stale ones."""
+    sources = sorted(solutions.glob("*.ipynb"))
+    if not sources:
+        raise FileNotFoundError(f"no solution notebooks (*.ipynb) found in {solutions}.")
+    stale: list[Path] = []
+    for source in sources:
+        solution = nbformat.read(source, as_version=4)
+        text = render(make_exercise_notebook(solution, source.name))
+        target = chapters / source.name
+        current = target.read_text(encoding="utf-8") if target.exists() else None
+        if current != text:
+            stale.append(target)
+            if not check:
+                _write_atomically(target, text)
+    expected = {source.name for source in sources}
+    stale.extend(path for path in sorted(chapters.glob("*.ipynb")) if path.name not in expected)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m utils.exercises [--check]``."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report stale chapter notebooks")
+    parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
+    parser.add_argument("--chapters", type=Path, default=REPO / "chapters")
+    args = parser.parse_args(argv)
+    stale = generate(args.solutions, args.chapters, check=args.check)
+    if args.check:
+        for path in stale:
+            print(f"stale: {path} (run `python -m utils.exercises` to regenerate it)", file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        print(f"wrote {path}")
+    if not stale:
+        print("chapters/ is up to date")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,257 @@
+"""Results files and the README tables made from them.
+
+At its end a chapter notebook calls :func:`save` with the figures it reached;
+that writes ``results/chNN.<backend>.<mode>.json`` and, in full mode, asserts the
+chapter's targets. ``scripts/benchmark.py`` writes ``results/timings.json``.
+``python -m utils.results`` renders the README's tables from these files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import operator
+import os
+import platform
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import nbformat
+
+if TYPE_CHECKING:  # importing utils.course would import Keras, which this module does not need
+    from utils.course import Session
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS_DIR = REPO / "results"
+BACKENDS = ("tensorflow", "jax", "torch")
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class TargetMissed(AssertionError):
+    """A chapter did not reach one of its stated targets."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A quality target: ``metric op value``, where ``value`` is a number or another metric."""
+
+    metric: str
+    op: str
+    value: float | str
+    why: str
+    full_only: bool = True
+
+    def threshold(self, metrics: Mapping[str, float]) -> float:
+        """The number the metric is compared with."""
+        if isinstance(self.value, str):
+            return float(metrics[self.value])
+        return float(self.value)
+
+    def met(self, metrics: Mapping[str, float]) -> bool:
+        """Whether ``metrics`` reach this target."""
+        if self.op not in _OPERATORS:
+            raise ValueError(f"unknown comparison {self.op!r}; use one of {sorted(_OPERATORS)}.")
+        for name in (self.metric, self.value):
+            if isinstance(name, str) and name not in metrics:
+                raise KeyError(f"target names metric {name!r}, which is not among {sorted(metrics)}.")
+        return _OPERATORS[self.op](float(metrics[self.metric]), self.threshold(metrics))
+
+    def describe(self) -> str:
+        """The target in words."""
+        return f"{self.metric} {self.op} {self.value}"
+
+
+def check_targets(metrics: Mapping[str, float], targets: Sequence[Target], mode: str) -> list[dict[str, object]]:
+    """Check the targets that apply in ``mode``; raise :class:`TargetMissed` listing every miss."""
+    report: list[dict[str, object]] = []
+    missed: list[str] = []
+    for target in targets:
+        if target.full_only and mode != "full":
+            continue
+        met = target.met(metrics)
+        report.append({"target": target.describe(), "why": target.why, "met": met})
+        if not met:
+            missed.append(
+                f"- {target.describe()} (got {float(metrics[target.metric]):.4g}, "
+                f"threshold {target.threshold(metrics):.4g}): {target.why}"
+            )
+    if missed:
+        raise TargetMissed(f"{len(missed)} target(s) missed in {mode} mode:\n" + "\n".join(missed))
+    return report
+
+
+def results_path(chapter: int, backend: str, mode: str, directory: Path | None = None) -> Path:
+    """Where a chapter's results for one backend and mode are written."""
+    return (directory or RESULTS_DIR) / f"ch{chapter:02d}.{backend}.{mode}.json"
+
+
+def write_json(path: Path, data: object) -> None:
+    """Write JSON atomically: a reader never sees a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump(data, stream, indent=2, ensure_ascii=False)
+            stream.write("\n")
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save(
+    session: Session,
+    metrics: Mapping[str, float],
+    targets: Sequence[Target] = (),
+    directory: Path | None = None,
+) -> Path:
+    """Check the targets, then write the chapter's figures, wall time, backend and mode."""
+    clean = {name: float(value) for name, value in metrics.items()}
+    report = check_targets(clean, targets, session.mode)
+    record = {
+        "chapter": session.chapter,
+        "backend": session.backend,
+        "mode": session.mode,
+        "seed": session.seed,
+        "wall_time_s": round(session.elapsed(), 1),
+        "metrics": clean,
+        "targets": report,
+        "keras": version("keras"),
+        "python": platform.python_version(),
+        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "recorded": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+    }
+    path = results_path(session.chapter, session.backend, session.mode, directory)
+    write_json(path, record)
+    print(f"Saved {len(clean)} figures to {path.relative_to(path.parent.parent)} "
+          f"({record['wall_time_s']} s, {len(report)} targets met).")
+    return path
+
+
+def load_results(directory: Path | None = None, mode: str = "full") -> dict[int, dict[str, dict]]:
+    """Results files of one mode: ``{chapter: {backend: record}}``."""
+    found: dict[int, dict[str, dict]] = {}
+    for path in sorted((directory or RESULTS_DIR).glob(f"ch*.*.{mode}.json")):
+        record = json.loads(path.read_text(encoding="utf-8"))
+        found.setdefault(int(record["chapter"]), {})[record["backend"]] = record
+    return found
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def render_results_table(results: Mapping[int, Mapping[str, Mapping]]) -> str:
+    """Markdown table: one row a chapter metric, one column a backend (full mode)."""
+    lines = ["| chapter | figure | " + " | ".join(BACKENDS) + " |", "| --- | --- |" + " ---: |" * len(BACKENDS)]
+    for chapter in sorted(results):
+        by_backend = results[chapter]
+        names: list[str] = []
+        for record in by_backend.values():
+            names.extend(name for name in record["metrics"] if name not in names)
+        for name in [*names, "wall time (s)"]:
+            cells = []
+            for backend in BACKENDS:
+                record = by_backend.get(backend)
+                value = None
+                if record is not None:
+                    value = record["wall_time_s"] if name == "wall time (s)" else record["metrics"].get(name)
+                cells.append(_fmt(value))
+            lines.append(f"| {chapter} | {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _notebook_card(path: Path) -> dict[str, str]:
+    card = nbformat.read(path, as_version=4).metadata.get("course", {})
+    missing = {"chapter", "title", "builds", "data"} - set(card)
+    if missing:
+        raise ValueError(f"{path} metadata 'course' lacks {sorted(missing)}.")
+    return card
+
+
+def render_chapter_table(solutions: Path, timings: Mapping[str, Mapping]) -> str:
+    """Markdown chapter table from the notebooks' ``course`` metadata and measured times."""
+    lines = [
+        "| # | chapter | what you build | data | quick / full time |",
+        "| ---: | --- | --- | --- | --- |",
+    ]
+    for path in sorted(solutions.glob("*.ipynb")):
+        card = _notebook_card(path)
+        runs = timings.get(f"solutions/{path.name}", {}).get("tensorflow", {})
+        quick = runs.get("quick", {}).get("seconds")
+        full = runs.get("full", {}).get("seconds")
+        time_cell = f"{_fmt(quick)} s / {_fmt(full)} s" if quick or full else "not measured yet"
+        lines.append(
+            f"| {card['chapter']} | [{card['title']}](chapters/{path.name}) | {card['builds']} | "
+            f"{card['data']} | {time_cell} |"
+        )
+    return "\n".join(lines)
+
+
+def render_timings_table(timings: Mapping[str, Mapping]) -> str:
+    """Markdown table of per-notebook wall time and peak memory, per backend and mode."""
+    lines = ["| notebook | mode | " + " | ".join(BACKENDS) + " |", "| --- | --- |" + " ---: |" * len(BACKENDS)]
+    for notebook in sorted(timings):
+        for mode in ("quick", "full"):
+            cells = []
+            for backend in BACKENDS:
+                run = timings[notebook].get(backend, {}).get(mode)
+                cells.append(f"{run['seconds']:.0f} s, {run['peak_mib']:.0f} MiB" if run else "-")
+            if any(cell != "-" for cell in cells):
+                lines.append(f"| `{notebook}` | {mode} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def replace_block(text: str, name: str, body: str) -> str:
+    """Replace what stands between ``<!-- name:begin -->`` and ``<!-- name:end -->``."""
+    pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"README has no '<!-- {name}:begin -->' ... '<!-- {name}:end -->' block.")
+    return pattern.sub(lambda match: match.group(1) + body + "\n" + match.group(2), text)
+
+
+def render_readme(readme: Path, results_dir: Path, solutions: Path) -> str:
+    """The README text with its three generated tables brought up to date."""
+    timings_file = results_dir / "timings.json"
+    timings = json.loads(timings_file.read_text(encoding="utf-8")) if timings_file.exists() else {}
+    text = readme.read_text(encoding="utf-8")
+    text = replace_block(text, "chapters", render_chapter_table(solutions, timings))
+    text = replace_block(text, "results", render_results_table(load_results(results_dir)))
+    return replace_block(text, "timings", render_timings_table(timings))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m utils.results [--check]`` renders the README's tables."""
+    parser = argparse.ArgumentParser(description="Render the README's tables from results/.")
+    parser.add_argument("--check", action="store_true", help="fail if the README is out of date")
+    parser.add_argument("--readme", type=Path, default=REPO / "README.md")
+    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
+    args = parser.parse_args(argv)
+    new = render_readme(args.readme, args.results, args.solutions)
+    if args.check:
+        if new != args.readme.read_text(encoding="utf-8"):
+            print(f"{args.readme} is out of date: run `python -m utils.results`.", file=sys.stderr)
+            return 1
+        return 0
+    args.readme.write_text(new, encoding="utf-8")
+    print(f"updated the tables in {args.readme}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -60,7 +60,7 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
 
 def setup(chapter: int, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Session:
     """Seed everything, apply the course's plot style and describe the run."""
-    if not isinstance(chapter, int) or chapter < 1:
+    if isinstance(chapter, bool) or not isinstance(chapter, int) or chapter < 1:
         raise ValueError(f"chapter must be a positive whole number, got {chapter!r}")
     mode = course_mode()
     seed_everything(seed)

@@ -45,12 +45,13 @@ def stub_source(source: str, where: str = "cell") -> str:
     """Replace every marked solution region of one cell's source with a stub."""
     out: list[str] = []
     inside = False
+    opened_at = 0
     for number, line in enumerate(source.splitlines(), start=1):
         stripped = line.strip()
         if stripped == BEGIN:
             if inside:
                 raise MarkerError(f"{where}, line {number}: '{BEGIN}' inside an open solution region.")
-            inside = True
+            inside, opened_at = True, number
             indent = line[: len(line) - len(line.lstrip())]
             out.append(f"{indent}{STUB}")
         elif stripped == END:
@@ -60,7 +61,7 @@ def stub_source(source: str, where: str = "cell") -> str:
         elif not inside:
             out.append(line)
     if inside:
-        raise MarkerError(f"{where}: '{BEGIN}' is never closed by '{END}'.")
+        raise MarkerError(f"{where}, line {opened_at}: '{BEGIN}' is never closed by '{END}'.")
     return "\n".join(out)
 
 
@@ -91,6 +92,7 @@ def make_exercise_notebook(solution: NotebookNode, name: str) -> NotebookNode:
 
 def _renumber_ids(notebook: NotebookNode) -> None:
     """Give cells stable ids so the generated file does not change from run to run."""
+    notebook.nbformat_minor = max(notebook.nbformat_minor, 5)  # cell ids arrived in nbformat 4.5
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index:03d}"
 
@@ -114,7 +116,11 @@ def _write_atomically(path: Path, text: str) -> None:
 
 
 def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Path]:
-    """Write (or, with ``check``, compare) every chapter notebook; return the stale ones."""
+    """Write (or, with ``check``, compare) every chapter notebook; return the stale ones.
+
+    A chapter notebook without a solution notebook is stale too; without ``check`` it is
+    removed, since everything in ``chapters/`` is generated.
+    """
     sources = sorted(solutions.glob("*.ipynb"))
     if not sources:
         raise FileNotFoundError(f"no solution notebooks (*.ipynb) found in {solutions}.")
@@ -129,7 +135,11 @@ def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Pa
             if not check:
                 _write_atomically(target, text)
     expected = {source.name for source in sources}
-    stale.extend(path for path in sorted(chapters.glob("*.ipynb")) if path.name not in expected)
+    for orphan in sorted(chapters.glob("*.ipynb")):
+        if orphan.name not in expected:
+            stale.append(orphan)
+            if not check:
+                orphan.unlink()
     return stale
 
 
@@ -143,10 +153,11 @@ def main(argv: list[str] | None = None) -> int:
     stale = generate(args.solutions, args.chapters, check=args.check)
     if args.check:
         for path in stale:
-            print(f"stale: {path} (run `python -m utils.exercises` to regenerate it)", file=sys.stderr)
+            print(f"stale: {path} (run `python -m utils.exercises` to bring chapters/ up to date)",
+                  file=sys.stderr)
         return 1 if stale else 0
     for path in stale:
-        print(f"wrote {path}")
+        print(f"{'wrote' if path.exists() else 'removed'} {path}")
     if not stale:
         print("chapters/ is up to date")
     return 0

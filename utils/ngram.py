@@ -16,7 +16,7 @@ from utils.text import CharVocab
 
 def last_chars(context: str, order: int) -> str:
     """The last ``order`` characters of ``context`` (the empty string for order 0)."""
-    return context[len(context) - order :] if order > 0 else ""
+    return context[-order:] if order > 0 else ""
 
 
 def count_ngrams(text: str, order: int, vocab: CharVocab) -> dict[str, np.ndarray]:

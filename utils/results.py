@@ -152,7 +152,7 @@ def load_results(directory: Path | None = None, mode: str = "full") -> dict[int,
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return f"{value:.3g}" if abs(value) < 999.5 else f"{value:,.0f}"
 
 
 def render_results_table(results: Mapping[int, Mapping[str, Mapping]]) -> str:

@@ -20,6 +20,7 @@ def check_bag_of_words(answer: Callable[..., Any]) -> int:
     cases = [
         (["food", "was", "good"], "a sentence with three different words"),
         (["good", "not", "good", "good"], "a sentence that repeats a word"),
+        (["was", "not", "not", "food", "not", "was"], "a sentence whose repeated words are not in sorted order"),
         ([], "an empty sentence"),
     ]
     for tokens, described in cases:
@@ -30,8 +31,8 @@ def check_bag_of_words(answer: Callable[..., Any]) -> int:
                      "whatever the sentence length.")
         if tokens and got.sum() != expected.sum():
             if set(np.unique(got)) <= {0.0, 1.0} and expected.max() > 1:
-                raise Mistake("a word that occurs 3 times got the value 1: count occurrences, "
-                              "do not just mark presence.")
+                raise Mistake(f"a word that occurs {int(expected.max())} times got the value 1: "
+                              "count occurrences, do not just mark presence.")
             raise Mistake(f"your counts add up to {got.sum():g} for {len(tokens)} known words "
                           f"({described}); every word should add exactly 1.")
         if not np.array_equal(got, expected):
@@ -57,6 +58,8 @@ def check_make_windows(answer: Callable[..., Any]) -> int:
         series = np.arange(length, dtype=float)
         described = f"series=np.arange({length}), window={window}, horizon={horizon}"
         result = call(answer, series.copy(), window, horizon, on=described)
+        if result is None:
+            raise Mistake("your function returned None: did you forget to `return` the pair (X, y)?")
         if not (isinstance(result, tuple) and len(result) == 2):
             raise Mistake(f"return a pair (X, y); you returned {type(result).__name__} ({described}).")
         X, y = as_array(result[0], "X"), as_array(result[1], "y")

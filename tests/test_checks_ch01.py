@@ -1,0 +1,349 @@
+"""utils.checks.ch01: each checker passes the reference, tolerates a stub and names each mistake.
+
+The wrong answers below are small functions of the kind a learner writes; each test
+asserts on the phrase of the diagnostic that points at that particular mistake.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from utils.checking import ExerciseFailed
+from utils.checks.ch01 import check_bag_of_words, check_make_windows, check_next_char_distribution
+from utils.ngram import next_char_distribution
+from utils.text import bag_of_words
+from utils.windows import make_windows
+
+CHECKERS = [
+    pytest.param(check_bag_of_words, bag_of_words, "1.1", 6, id="bag_of_words"),
+    pytest.param(check_make_windows, make_windows, "1.2", 4, id="make_windows"),
+    pytest.param(check_next_char_distribution, next_char_distribution, "1.3", 6, id="next_char_distribution"),
+]
+
+
+def _failure(check, answer) -> str:
+    """Run ``check`` on a wrong ``answer``; return the message of the ExerciseFailed it must raise."""
+    with pytest.raises(ExerciseFailed) as caught:
+        check(answer)
+    return str(caught.value)
+
+
+def _stub(*args):
+    raise NotImplementedError("Exercise: replace this line with your code.")
+
+
+# Behaviour shared by every checker --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_reference_passes(capsys, check, reference, number, n_checks):
+    check(reference)
+    assert capsys.readouterr().out == f"Exercise {number} ({check.title}): passed all {n_checks} checks.\n"
+    assert check.exercise == number
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_stub_is_not_attempted_and_does_not_raise(capsys, check, reference, number, n_checks):
+    assert not check(_stub)
+    out = capsys.readouterr().out
+    assert f"Exercise {number}" in out
+    assert "not attempted yet" in out
+    assert "passed" not in out
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_passing_the_result_instead_of_the_function(check, reference, number, n_checks):
+    assert "pass your function itself" in _failure(check, np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    ("check", "reference"),
+    [
+        pytest.param(check_bag_of_words, bag_of_words, id="bag_of_words"),
+        pytest.param(check_make_windows, make_windows, id="make_windows"),
+        pytest.param(check_next_char_distribution, next_char_distribution, id="next_char_distribution"),
+    ],
+)
+def test_forgotten_return(check, reference):
+    def computes_but_forgets_to_return(*args):
+        result = reference(*args)  # noqa: F841 - computed, never returned
+
+    assert "forget to `return`" in _failure(check, computes_but_forgets_to_return)
+
+
+# Exercise 1.1: bag of words ---------------------------------------------------------------------
+
+
+def bag_with_counter(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for word, count in Counter(tokens).items():
+        if word in vocab:
+            vector[vocab[word]] = count
+    return vector.tolist()
+
+
+def bag_marks_presence(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        if token in vocab:
+            vector[vocab[token]] = 1
+    return vector
+
+
+def bag_sorted_vocab_positions(tokens, vocab):
+    ordered = sorted(vocab)
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        if token in vocab:
+            vector[ordered.index(token)] += 1
+    return vector
+
+
+def bag_without_vocab_check(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        vector[vocab[token]] += 1
+    return vector
+
+
+def bag_unknown_into_last_slot(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        vector[vocab.get(token, -1)] += 1
+    return vector
+
+
+def bag_term_frequencies(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        if token in vocab:
+            vector[vocab[token]] += 1 / len(tokens)
+    return vector
+
+
+def bag_one_entry_per_token(tokens, vocab):
+    return [tokens.count(token) for token in tokens]
+
+
+def bag_cached_on_first_word(tokens, vocab, _cache={}):  # noqa: B006 - the learner's shared cache
+    key = tokens[0] if tokens else ""
+    if key not in _cache:
+        _cache[key] = bag_of_words(tokens, vocab)
+    return _cache[key]
+
+
+def test_bag_of_words_alternative_correct_answer_passes(capsys):
+    check_bag_of_words(bag_with_counter)
+    assert "passed all 6 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (bag_marks_presence, ["count occurrences", "do not just mark presence"]),
+        (bag_sorted_vocab_positions, ["wrong places", "vocab['food'] = 1"]),
+        (bag_without_vocab_check, ["raised KeyError", "'pizza'", "not in the vocabulary"]),
+        (
+            bag_unknown_into_last_slot,
+            ["largest difference 1 at index (4,)", "Skip words that are not in the vocabulary"],
+        ),
+        (bag_term_frequencies, ["add up to 1 for 3 known words", "every word should add exactly 1"]),
+        (bag_one_entry_per_token, ["shape (3,), expected (5,)", "one entry per vocabulary word"]),
+        (bag_cached_on_first_word, ["reordering the words changed your vector", "must not depend on order"]),
+    ],
+)
+def test_bag_of_words_mistakes_are_named(answer, phrases):
+    message = _failure(check_bag_of_words, answer)
+    assert message.startswith("Exercise 1.1 (bag of words): ")
+    for phrase in phrases:
+        assert phrase in message
+
+
+def bag_zips_sentence_order_with_sorted_counts(tokens, vocab):
+    known = [token for token in tokens if token in vocab]
+    _, counts = np.unique(known, return_counts=True)  # counts in alphabetical order of the words
+    vector = np.zeros(len(vocab))
+    for word, count in zip(dict.fromkeys(known), counts):  # noqa: B905 - ... but words in sentence order
+        vector[vocab[word]] = count
+    return vector
+
+
+def test_zipping_sentence_order_with_sorted_counts_is_really_wrong():
+    vocab = {"not": 3, "good": 0, "bad": 2, "food": 1, "was": 4}
+    got = bag_zips_sentence_order_with_sorted_counts(["not", "good", "good"], vocab)
+    assert not np.array_equal(got, bag_of_words(["not", "good", "good"], vocab))
+
+
+def test_bag_of_words_catches_counts_paired_with_the_wrong_words():
+    _failure(check_bag_of_words, bag_zips_sentence_order_with_sorted_counts)
+
+
+# Exercise 1.2: sliding windows ------------------------------------------------------------------
+
+
+def windows_with_a_loop(series, window, horizon):
+    X, y = [], []
+    for start in range(len(series) - window - horizon + 1):
+        X.append(series[start : start + window])
+        y.append(series[start + window + horizon - 1])
+    return np.array(X), np.array(y)
+
+
+def windows_target_inside_window(series, window, horizon):
+    X, y = [], []
+    for start in range(len(series) - window - horizon + 1):
+        X.append(series[start : start + window])
+        y.append(series[start + window - 1])
+    return np.array(X), np.array(y)
+
+
+def windows_missing_the_last(series, window, horizon):
+    X, y = [], []
+    for start in range(len(series) - window - horizon):
+        X.append(series[start : start + window])
+        y.append(series[start + window + horizon - 1])
+    return np.array(X), np.array(y)
+
+
+def windows_one_too_many_with_roll(series, window, horizon):
+    X = np.lib.stride_tricks.sliding_window_view(series, window)
+    y = np.roll(series, -(window + horizon - 1))[: len(X)]
+    return X, y
+
+
+def windows_loop_one_too_far(series, window, horizon):
+    X, y = [], []
+    for start in range(len(series) - window - horizon + 2):
+        X.append(series[start : start + window])
+        y.append(series[start + window + horizon - 1])
+    return np.array(X), np.array(y)
+
+
+def windows_transposed(series, window, horizon):
+    n = len(series) - window - horizon + 1
+    X = np.array([series[offset : offset + n] for offset in range(window)])
+    return X, series[window + horizon - 1 :]
+
+
+def windows_ignore_horizon(series, window, horizon):
+    n = len(series) - window - horizon + 1
+    X = np.array([series[start : start + window] for start in range(n)])
+    return X, series[window : window + n]
+
+
+def windows_most_recent_first(series, window, horizon):
+    X, y = make_windows(series, window, horizon)
+    return X[:, ::-1], y
+
+
+def windows_clamped_index(series, window, horizon):
+    X, y = [], []
+    for start in range(len(series) - window - horizon + 1):
+        X.append(series[start : start + window])
+        y.append(series[min(start + window + horizon, len(series) - 1)])
+    return np.array(X), np.array(y)
+
+
+def windows_as_a_list(series, window, horizon):
+    return list(make_windows(series, window, horizon))
+
+
+def test_make_windows_alternative_correct_answer_passes(capsys):
+    check_make_windows(windows_with_a_loop)
+    assert "passed all 4 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (
+            windows_target_inside_window,
+            ["the model would be given the answer", "series[i + window + horizon - 1]"],
+        ),
+        (windows_missing_the_last, ["you made 6 windows", "expected 7", "the last window", "is missing"]),
+        (windows_one_too_many_with_roll, ["you made 8 windows", "expected 7", "past the end of the series"]),
+        (windows_loop_one_too_far, ["raised IndexError", "series=np.arange(10), window=3, horizon=1"]),
+        (windows_transposed, ["X has shape (3, 7), expected (7, 3)", "transpose"]),
+        (windows_ignore_horizon, ["1 step ahead although horizon=3"]),
+        (
+            windows_most_recent_first,
+            ["window 0 should be the first 3 values [0.0, 1.0, 2.0]", "[2.0, 1.0, 0.0]"],
+        ),
+        (windows_clamped_index, ["should be series[3], you gave series[4]", "off by +1 steps"]),
+        (windows_as_a_list, ["return a pair (X, y); you returned list"]),
+    ],
+)
+def test_make_windows_mistakes_are_named(answer, phrases):
+    message = _failure(check_make_windows, answer)
+    assert message.startswith("Exercise 1.2 (sliding windows): ")
+    for phrase in phrases:
+        assert phrase in message
+
+
+# Exercise 1.3: n-gram next-character distribution -----------------------------------------------
+
+
+def distribution_normalised_after_smoothing(counts, context, order, vocab_size, alpha):
+    key = context[len(context) - order :] if order else ""
+    smoothed = np.asarray(counts.get(key, np.zeros(vocab_size))) + alpha
+    return smoothed / smoothed.sum()
+
+
+def distribution_negative_zero_slice(counts, context, order, vocab_size, alpha):
+    observed = counts.get(context[-order:], np.zeros(vocab_size))
+    return (observed + alpha) / (observed.sum() + alpha * vocab_size)
+
+
+def distribution_first_characters(counts, context, order, vocab_size, alpha):
+    observed = counts.get(context[:order], np.zeros(vocab_size))
+    return (observed + alpha) / (observed.sum() + alpha * vocab_size)
+
+
+def distribution_zero_for_unseen(counts, context, order, vocab_size, alpha):
+    observed = counts.get(context[len(context) - order :] if order else "")
+    if observed is None:
+        return np.zeros(vocab_size)
+    return (observed + alpha) / (observed.sum() + alpha * vocab_size)
+
+
+def distribution_alpha_once_in_denominator(counts, context, order, vocab_size, alpha):
+    observed = counts.get(context[len(context) - order :] if order else "", np.zeros(vocab_size))
+    return (observed + alpha) / (observed.sum() + alpha)
+
+
+def distribution_without_smoothing_when_seen(counts, context, order, vocab_size, alpha):
+    observed = counts.get(context[len(context) - order :] if order else "")
+    if observed is None:
+        return np.full(vocab_size, 1.0 / vocab_size)
+    return observed / observed.sum()
+
+
+def test_next_char_distribution_alternative_correct_answer_passes(capsys):
+    check_next_char_distribution(distribution_normalised_after_smoothing)
+    assert "passed all 6 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (distribution_negative_zero_slice, ["with order 0 the context must be ignored", "context[-0:]"]),
+        (
+            distribution_first_characters,
+            ["you looked up the first 1 characters 'b' of 'ba'", "uses the last 1: 'a'"],
+        ),
+        (distribution_zero_for_unseen, ["context='dd'", "add alpha to every count"]),
+        (
+            distribution_alpha_once_in_denominator,
+            ["sum to 1.2727, not 1", "plus alpha times the vocabulary size"],
+        ),
+        (distribution_without_smoothing_when_seen, ["largest difference", "(count(context, c) + alpha)"]),
+    ],
+)
+def test_next_char_distribution_mistakes_are_named(answer, phrases):
+    message = _failure(check_next_char_distribution, answer)
+    assert message.startswith("Exercise 1.3 (n-gram next-character distribution): ")
+    for phrase in phrases:
+        assert phrase in message

@@ -1,0 +1,122 @@
+"""utils.course: one call seeds everything, applies the plot style and describes the run."""
+
+from __future__ import annotations
+
+import random
+import types
+
+import keras
+import matplotlib as mpl
+import numpy as np
+import pytest
+
+from utils import course
+from utils.course import DEFAULT_SEED, Session, seed_everything, setup
+from utils.mode import CourseModeError
+from utils.plotting import COURSE_STYLE
+
+# Keras's conversion of backend tensors to NumPy trips a NumPy 2 deprecation warning on some backends.
+KERAS_TO_NUMPY_WARNING = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
+
+
+def _draws() -> dict[str, np.ndarray]:
+    """One draw from every random source a notebook uses, Keras weight initialisation included."""
+    layer = keras.layers.Dense(2)
+    layer.build((None, 3))
+    return {
+        "python": np.array([random.random() for _ in range(3)]),
+        "numpy": np.random.rand(3),
+        "keras.random": keras.ops.convert_to_numpy(keras.random.uniform((3,))),
+        "dense kernel": layer.get_weights()[0],
+    }
+
+
+def test_setup_returns_a_session_describing_the_run(capsys):
+    session = setup(chapter=3, seed=99)
+    assert isinstance(session, Session)
+    assert session.chapter == 3
+    assert session.seed == 99
+    assert session.mode == "full"
+    assert not session.quick
+    assert session.backend == keras.backend.backend()
+    printed = capsys.readouterr().out
+    assert "Chapter 3" in printed
+    assert f"on {session.backend}" in printed
+    assert "mode: full" in printed
+    assert "seed: 99" in printed
+
+
+def test_setup_uses_the_default_seed_and_can_be_silent(capsys):
+    session = setup(chapter=1, verbose=False)
+    assert session.seed == DEFAULT_SEED
+    assert capsys.readouterr().out == ""
+
+
+def test_setup_reads_quick_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "quick")
+    session = setup(chapter=2, verbose=False)
+    assert session.mode == "quick"
+    assert session.quick
+
+
+def test_setup_rejects_a_bad_course_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_MODE", "turbo")
+    with pytest.raises(CourseModeError):
+        setup(chapter=1, verbose=False)
+
+
+def test_setup_applies_the_course_plot_style():
+    mpl.rcParams["axes.titleweight"] = "normal"
+    mpl.rcParams["axes.grid"] = False
+    setup(chapter=1, verbose=False)
+    assert mpl.rcParams["axes.titleweight"] == COURSE_STYLE["axes.titleweight"]
+    assert mpl.rcParams["axes.grid"] is True
+
+
+@pytest.mark.parametrize("chapter", [0, -1, 1.0, "1", None])
+def test_setup_rejects_a_chapter_that_is_not_a_positive_whole_number(chapter):
+    with pytest.raises(ValueError, match="chapter must be a positive whole number") as caught:
+        setup(chapter=chapter, verbose=False)
+    assert repr(chapter) in str(caught.value)
+
+
+@KERAS_TO_NUMPY_WARNING
+def test_same_seed_gives_the_same_draws_from_every_source():
+    setup(chapter=1, seed=7, verbose=False)
+    first = _draws()
+    setup(chapter=1, seed=7, verbose=False)
+    second = _draws()
+    for source in first:
+        np.testing.assert_array_equal(first[source], second[source], err_msg=source)
+
+
+@KERAS_TO_NUMPY_WARNING
+def test_different_seeds_give_different_draws():
+    seed_everything(7)
+    first = _draws()
+    seed_everything(8)
+    second = _draws()
+    for source in first:
+        assert not np.array_equal(first[source], second[source]), source
+
+
+def test_elapsed_measures_from_the_start(monkeypatch):
+    clock = types.SimpleNamespace(perf_counter=lambda: 100.0)
+    monkeypatch.setattr(course, "time", clock)
+    session = Session(chapter=1, backend="jax", mode="quick", seed=1, started=95.5)
+    assert session.elapsed() == pytest.approx(4.5)
+    clock.perf_counter = lambda: 130.0
+    assert session.elapsed() == pytest.approx(34.5)
+
+
+def test_elapsed_never_goes_backwards():
+    session = setup(chapter=1, verbose=False)
+    first = session.elapsed()
+    second = session.elapsed()
+    assert 0.0 <= first <= second
+
+
+def test_session_is_immutable():
+    session = Session(chapter=1, backend="torch", mode="full", seed=1)
+    with pytest.raises(AttributeError):
+        session.mode = "quick"  # type: ignore[misc]

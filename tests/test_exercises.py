@@ -1,0 +1,274 @@
+"""utils.exercises: chapters/ is generated from solutions/ by stubbing the marked answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from utils import exercises
+from utils.exercises import (
+    BEGIN,
+    END,
+    STUB,
+    MarkerError,
+    count_exercises,
+    generate,
+    main,
+    make_exercise_notebook,
+    render,
+    stub_source,
+)
+
+SOLUTION_CELL = "\n".join(
+    [
+        "def bag_of_words(tokens, vocab):",
+        '    """Count the words."""',
+        f"    {BEGIN}",
+        "    vector = np.zeros(len(vocab))",
+        "    return vector",
+        f"    {END}",
+        "",
+        "check_bag_of_words(bag_of_words)",
+    ]
+)
+
+
+def _solution_notebook(*code: str) -> nbformat.NotebookNode:
+    """A title cell, then one executed code cell per source, each with an output."""
+    cells = [new_markdown_cell("# Chapter 1: Baselines")]
+    for number, source in enumerate(code, start=1):
+        cell = new_code_cell(source, execution_count=number)
+        cell.outputs = [new_output("stream", name="stdout", text="passed\n")]
+        cells.append(cell)
+    return new_notebook(cells=cells)
+
+
+def _write_solutions(directory: Path, names: dict[str, nbformat.NotebookNode]) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, notebook in names.items():
+        nbformat.write(notebook, directory / name)
+    return directory
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> tuple[Path, Path]:
+    """A solutions/ folder with two notebooks and an empty chapters/ folder beside it."""
+    solutions = _write_solutions(
+        tmp_path / "solutions",
+        {
+            "01_baselines.ipynb": _solution_notebook(SOLUTION_CELL),
+            "02_rnn.ipynb": _solution_notebook("x = 1"),
+        },
+    )
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    return solutions, chapters
+
+
+def _snapshot(directory: Path) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in sorted(directory.iterdir())}
+
+
+# stub_source ------------------------------------------------------------------------------------
+
+
+def test_stub_replaces_the_region_keeping_the_marker_indentation():
+    assert stub_source(SOLUTION_CELL).splitlines() == [
+        "def bag_of_words(tokens, vocab):",
+        '    """Count the words."""',
+        f"    {STUB}",
+        "",
+        "check_bag_of_words(bag_of_words)",
+    ]
+
+
+def test_stub_handles_several_regions_and_tab_or_top_level_indentation():
+    source = "\n".join([BEGIN, "a = 1", END, "if True:", f"\t{BEGIN}", "\tb = 2", f"\t{END}", "c = 3"])
+    assert stub_source(source) == "\n".join([STUB, "if True:", f"\t{STUB}", "c = 3"])
+
+
+def test_stub_leaves_a_cell_without_markers_alone():
+    source = "x = 1\n# BEGIN SOLUTION is mentioned in this comment only\ny = 2"
+    assert stub_source(source) == source
+
+
+def test_stubbed_source_is_valid_python():
+    compile(stub_source(SOLUTION_CELL), "<cell>", "exec")
+
+
+@pytest.mark.parametrize(
+    ("source", "phrases"),
+    [
+        pytest.param(
+            f"x = 1\n{END}", ["nb.ipynb, cell 4, line 2", f"'{END}' without a '{BEGIN}'"], id="end-first"
+        ),
+        pytest.param(
+            f"{BEGIN}\nx = 1\n  {BEGIN}\n{END}",
+            ["nb.ipynb, cell 4, line 3", "inside an open solution region"],
+            id="nested",
+        ),
+        pytest.param(
+            f"def f():\n    {BEGIN}\n    return 1", ["nb.ipynb, cell 4", "never closed"], id="unclosed"
+        ),
+    ],
+)
+def test_unbalanced_markers_name_the_cell_and_line(source, phrases):
+    with pytest.raises(MarkerError) as caught:
+        stub_source(source, where="nb.ipynb, cell 4")
+    for phrase in phrases:
+        assert phrase in str(caught.value)
+
+
+def test_count_exercises_counts_regions_in_code_cells_only():
+    notebook = _solution_notebook(SOLUTION_CELL, f"{BEGIN}\n{END}\n{BEGIN}\n{END}", "y = 2")
+    notebook.cells.append(new_markdown_cell(f"Markdown may show the marker:\n{BEGIN}"))
+    assert count_exercises(notebook) == 3
+
+
+# make_exercise_notebook -------------------------------------------------------------------------
+
+
+def test_exercise_notebook_is_stubbed_cleared_and_noted():
+    solution = _solution_notebook(SOLUTION_CELL, "print('hello')")
+    before = nbformat.writes(solution)
+    learner = make_exercise_notebook(solution, "01_baselines.ipynb")
+
+    assert nbformat.writes(solution) == before, "the solution notebook must be left unchanged"
+    assert [cell.cell_type for cell in learner.cells] == ["markdown", "markdown", "code", "code"]
+    assert learner.cells[0].source == "# Chapter 1: Baselines"
+    assert "Exercise notebook" in learner.cells[1].source
+    assert "`solutions/01_baselines.ipynb`" in learner.cells[1].source
+    assert STUB in learner.cells[2].source
+    assert "np.zeros" not in learner.cells[2].source
+    assert learner.cells[3].source == "print('hello')"
+    for cell in learner.cells[2:]:
+        assert cell.outputs == []
+        assert cell.execution_count is None
+    assert [cell.id for cell in learner.cells] == ["cell-000", "cell-001", "cell-002", "cell-003"]
+    nbformat.validate(learner)
+
+
+def test_marker_error_from_a_notebook_names_the_file_and_cell():
+    solution = _solution_notebook("x = 1", f"{BEGIN}\ny = 2")
+    with pytest.raises(MarkerError, match=r"^02_rnn.ipynb, cell 2, line \d+: .* never closed"):
+        make_exercise_notebook(solution, "02_rnn.ipynb")
+
+
+def test_render_is_deterministic_and_ends_with_a_newline():
+    first = render(make_exercise_notebook(_solution_notebook(SOLUTION_CELL), "a.ipynb"))
+    second = render(make_exercise_notebook(_solution_notebook(SOLUTION_CELL), "a.ipynb"))
+    assert first == second
+    assert first.endswith("}\n")
+    assert nbformat.reads(first, as_version=4).cells[2].source.count(STUB) == 1
+
+
+def test_solution_saved_as_nbformat_4_4_can_be_rendered():
+    solution = _solution_notebook("x = 1")
+    solution.nbformat_minor = 4
+    for cell in solution.cells:
+        del cell["id"]
+    nbformat.validate(solution)
+    render(make_exercise_notebook(solution, "old.ipynb"))
+
+
+# generate and main ------------------------------------------------------------------------------
+
+
+def test_generate_writes_every_chapter_and_reports_it(repo):
+    solutions, chapters = repo
+    written = generate(solutions, chapters)
+    assert written == [chapters / "01_baselines.ipynb", chapters / "02_rnn.ipynb"]
+    learner = nbformat.read(chapters / "01_baselines.ipynb", as_version=4)
+    assert STUB in learner.cells[2].source
+    assert generate(solutions, chapters) == []
+
+
+def test_generate_creates_the_chapters_folder(tmp_path):
+    solutions = _write_solutions(tmp_path / "solutions", {"01.ipynb": _solution_notebook("x = 1")})
+    generate(solutions, tmp_path / "new" / "chapters")
+    assert (tmp_path / "new" / "chapters" / "01.ipynb").is_file()
+
+
+def test_check_mode_reports_stale_and_orphan_notebooks_without_writing(repo):
+    solutions, chapters = repo
+    generate(solutions, chapters)
+    (chapters / "01_baselines.ipynb").write_text("{}", encoding="utf-8")  # edited by hand
+    (chapters / "99_orphan.ipynb").write_text("{}", encoding="utf-8")  # its solution was deleted
+    before = _snapshot(chapters)
+
+    stale = generate(solutions, chapters, check=True)
+
+    assert stale == [chapters / "01_baselines.ipynb", chapters / "99_orphan.ipynb"]
+    assert _snapshot(chapters) == before
+
+
+def test_check_mode_reports_missing_chapters(repo):
+    solutions, chapters = repo
+    assert generate(solutions, chapters, check=True) == [
+        chapters / "01_baselines.ipynb",
+        chapters / "02_rnn.ipynb",
+    ]
+    assert list(chapters.iterdir()) == []
+
+
+def test_generate_without_solutions_fails(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no solution notebooks"):
+        generate(tmp_path, tmp_path / "chapters")
+
+
+def test_atomic_write_leaves_no_temporary_files(repo):
+    solutions, chapters = repo
+    generate(solutions, chapters)
+    assert sorted(path.name for path in chapters.iterdir()) == ["01_baselines.ipynb", "02_rnn.ipynb"]
+
+
+def test_failed_atomic_write_removes_its_temporary_file_and_keeps_the_old_one(tmp_path, monkeypatch):
+    target = tmp_path / "chapter.ipynb"
+    target.write_text("old", encoding="utf-8")
+
+    def refuse(source, destination):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(exercises.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        exercises._write_atomically(target, "new")
+    assert [path.name for path in tmp_path.iterdir()] == ["chapter.ipynb"]
+    assert target.read_text(encoding="utf-8") == "old"
+
+
+def _main(solutions: Path, chapters: Path, *flags: str) -> int:
+    return main([*flags, "--solutions", str(solutions), "--chapters", str(chapters)])
+
+
+def test_main_check_fails_when_stale_and_passes_when_fresh(repo, capsys):
+    solutions, chapters = repo
+    assert _main(solutions, chapters, "--check") == 1
+    err = capsys.readouterr().err
+    assert f"stale: {chapters / '01_baselines.ipynb'}" in err
+    assert "python -m utils.exercises" in err
+    assert list(chapters.iterdir()) == []
+
+    assert _main(solutions, chapters) == 0
+    assert f"wrote {chapters / '02_rnn.ipynb'}" in capsys.readouterr().out
+
+    assert _main(solutions, chapters, "--check") == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_main_says_when_chapters_are_up_to_date(repo, capsys):
+    solutions, chapters = repo
+    _main(solutions, chapters)
+    capsys.readouterr()
+    assert _main(solutions, chapters) == 0
+    assert capsys.readouterr().out == "chapters/ is up to date\n"
+
+
+def test_following_the_stale_advice_fixes_an_orphan_chapter(repo, capsys):
+    solutions, chapters = repo
+    (chapters / "99_orphan.ipynb").write_text("{}", encoding="utf-8")
+    assert _main(solutions, chapters, "--check") == 1
+    _main(solutions, chapters)
+    assert _main(solutions, chapters, "--check") == 0

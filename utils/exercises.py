@@ -31,9 +31,10 @@ BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code.")'
 NOTE = (
-    "> **Exercise notebook.** Code cells marked *Exercise* stop with `NotImplementedError` until "
-    "you write your answer; the checker after each one says whether it is right and, if not, what "
-    "is wrong. The rest of the notebook runs either way. Worked solutions: `solutions/{name}`."
+    "> **Exercise notebook.** Under each *Exercise* heading, a code cell raises "
+    "`NotImplementedError` until you replace that line with your answer; the checker cell after it "
+    "says whether your answer is right and, if not, what is wrong. The rest of the notebook runs "
+    "either way. Worked solutions: `solutions/{name}`."
 )
 
 

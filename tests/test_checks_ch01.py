@@ -332,7 +332,7 @@ def test_next_char_distribution_alternative_correct_answer_passes(capsys):
         (distribution_negative_zero_slice, ["with order 0 the context must be ignored", "context[-0:]"]),
         (
             distribution_first_characters,
-            ["you looked up the first 1 characters 'b' of 'ba'", "uses the last 1: 'a'"],
+            ["you looked up the start of the context ('b' from 'ba')", "uses the last 1 character: 'a'"],
         ),
         (distribution_zero_for_unseen, ["context='dd'", "add alpha to every count"]),
         (

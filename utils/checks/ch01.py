@@ -130,9 +130,10 @@ def check_next_char_distribution(answer: Callable[..., Any]) -> int:
             if first in counts and not np.allclose(got, expected):
                 wrong = next_char_distribution(counts, first, order, vocab_size, alpha)
                 if np.allclose(got, wrong):
-                    raise Mistake(f"you looked up the first {order} characters {first!r} of {context!r}; "
-                                  f"a Markov model of order {order} uses the last {order}: "
-                                  f"{last_chars(context, order)!r}.")
+                    plural = "s" if order > 1 else ""
+                    raise Mistake(f"you looked up the start of the context ({first!r} from {context!r}); "
+                                  f"a Markov model of order {order} uses the last {order} "
+                                  f"character{plural}: {last_chars(context, order)!r}.")
         expect_close(got, expected, f"your distribution for {on}", atol=1e-6,
                      hint="P(c) = (count(context, c) + alpha) / (count(context) + alpha * vocab_size).")
     return len(cases)

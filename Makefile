@@ -13,13 +13,15 @@ BACKENDS ?= tensorflow jax torch
 NOTEBOOKS ?= chapters solutions
 LAB_ARGS ?=
 
-.PHONY: help lab test unit notebooks chapters readme benchmark benchmark-full strip clean
+.PHONY: help lab test test-full unit notebooks chapters readme benchmark benchmark-full strip clean
 
 help:
 	@echo "make lab        set up .venv and open the course in JupyterLab"
 	@echo "make test       set up .venv and run every test on all three backends"
 	@echo "make unit       unit tests of utils/ and repository checks, with coverage"
 	@echo "make notebooks  execute every notebook (quick mode) with nbval on BACKENDS"
+	@echo "make test-full  execute the solutions in full mode on BACKENDS: asserts every chapter's"
+	@echo "                targets and writes its results files (also the GPU command)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
 	@echo "make readme     render the README's tables from results/"
 	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
@@ -56,6 +58,16 @@ notebooks: $(VENV)/.installed-test
 	  echo "=== notebooks, quick mode, KERAS_BACKEND=$$backend ==="; \
 	  KERAS_BACKEND=$$backend COURSE_MODE=quick MPLBACKEND=Agg \
 	    $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider $(NOTEBOOKS) || exit 1; \
+	done
+
+# Full mode: each chapter checks its targets (a miss fails the notebook) and writes
+# results/chNN.<backend>.full.json. On a GPU machine: make test-full BACKENDS="jax torch".
+test-full: $(VENV)/.installed-test
+	@for backend in $(BACKENDS); do \
+	  echo "=== solutions, full mode, KERAS_BACKEND=$$backend ==="; \
+	  KERAS_BACKEND=$$backend COURSE_MODE=full MPLBACKEND=Agg \
+	    $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p no:cacheprovider \
+	    solutions || exit 1; \
 	done
 
 chapters: $(VENV)/.installed-test

@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from utils import exercises
+from utils import exercises, files
 from utils.exercises import (
     BEGIN,
     END,
@@ -232,9 +232,9 @@ def test_failed_atomic_write_removes_its_temporary_file_and_keeps_the_old_one(tm
     def refuse(source, destination):
         raise OSError("disk full")
 
-    monkeypatch.setattr(exercises.os, "replace", refuse)
+    monkeypatch.setattr(files.os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
-        exercises._write_atomically(target, "new")
+        files.write_text_atomically(target, "new")
     assert [path.name for path in tmp_path.iterdir()] == ["chapter.ipynb"]
     assert target.read_text(encoding="utf-8") == "old"
 

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+
+from utils.files import write_text_atomically
 
 REPO = Path(__file__).resolve().parent.parent
 BEGIN = "# BEGIN SOLUTION"
@@ -104,18 +104,6 @@ def render(notebook: NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Path]:
     """Write (or, with ``check``, compare) every chapter notebook; return the stale ones.
 
@@ -134,7 +122,7 @@ def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Pa
         if current != text:
             stale.append(target)
             if not check:
-                _write_atomically(target, text)
+                write_text_atomically(target, text)
     expected = {source.name for source in sources}
     for orphan in sorted(chapters.glob("*.ipynb")):
         if orphan.name not in expected:

@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from utils.tsformat import TsFormatError, parse_ts
+
 DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
 
 
@@ -52,7 +54,22 @@ PYTHON_DOCS_TEXT = DatasetFile(
     length=464970,
     unit="characters",
 )
-REGISTRY = (SEATTLE_TEMPS, PYTHON_DOCS_TEXT)
+JAPANESE_VOWELS_TRAIN = DatasetFile(
+    filename="japanese-vowels-train.ts",
+    sha256="68a430eabd919cc77f40b1f5f3bc0dcafacc1486bca9260785aeb7d262cc78cd",
+    length=270,
+    unit="series",
+)
+JAPANESE_VOWELS_TEST = DatasetFile(
+    filename="japanese-vowels-test.ts",
+    sha256="b3d41d6a0ca3bcad3afb9ca7d4365382aa51341e2e58bae2a574babdda5b9462",
+    length=370,
+    unit="series",
+)
+JAPANESE_VOWELS_SPLITS = {"train": JAPANESE_VOWELS_TRAIN, "test": JAPANESE_VOWELS_TEST}
+JAPANESE_VOWELS_CHANNELS = 12
+JAPANESE_VOWELS_SPEAKERS = 9
+REGISTRY = (SEATTLE_TEMPS, PYTHON_DOCS_TEXT, JAPANESE_VOWELS_TRAIN, JAPANESE_VOWELS_TEST)
 
 
 def sha256_of(path: Path) -> str:
@@ -118,3 +135,61 @@ def load_python_docs_text(directory: Path | None = None) -> str:
     _expect_length(spec, path, len(text))
     _expect_checksum(spec, path)
     return text
+
+
+@dataclass(frozen=True)
+class LabelledSequences:
+    """Variable-length multichannel sequences with one class label each.
+
+    ``sequences[i]`` has shape ``(length_i, channels)`` (time first, float32);
+    ``labels[i]`` is a class index from 0; ``classes[j]`` is the name of class ``j``.
+    """
+
+    sequences: list[np.ndarray]
+    labels: np.ndarray
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def lengths(self) -> np.ndarray:
+        """The number of time steps of each sequence."""
+        return np.array([len(sequence) for sequence in self.sequences])
+
+
+def load_japanese_vowels(split: str = "train", directory: Path | None = None) -> LabelledSequences:
+    """The UCI Japanese Vowels speaker-recognition data, official split (270 train, 370 test).
+
+    Each sequence is one utterance of the vowels /ae/ by one of 9 male speakers: 7 to 29
+    frames of 12 linear-prediction cepstral coefficients. Labels 0..8 are speakers 1..9.
+    """
+    if split not in JAPANESE_VOWELS_SPLITS:
+        raise ValueError(f"split must be one of {sorted(JAPANESE_VOWELS_SPLITS)}, got {split!r}.")
+    spec = JAPANESE_VOWELS_SPLITS[split]
+    path = _locate(spec, directory)
+    try:
+        parsed = parse_ts(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{path} is corrupt: it is not UTF-8 text ({exc}). "
+                           f"{spec.restore_hint()}") from None
+    except TsFormatError as exc:
+        raise DatasetError(f"{path} is corrupt: it could not be read as a .ts file ({str(exc).rstrip('.')}). "
+                           f"{spec.restore_hint()}") from None
+    _expect_length(spec, path, len(parsed.series))
+    expected_classes = tuple(str(speaker) for speaker in range(1, JAPANESE_VOWELS_SPEAKERS + 1))
+    if parsed.dimensions != JAPANESE_VOWELS_CHANNELS or parsed.class_labels != expected_classes:
+        raise DatasetError(
+            f"{path} has {parsed.dimensions} channels and classes {list(parsed.class_labels)}, expected "
+            f"{JAPANESE_VOWELS_CHANNELS} channels and classes {list(expected_classes)}: the file is not "
+            f"the shipped one. {spec.restore_hint()}"
+        )
+    if any(np.isnan(sequence).any() for sequence in parsed.series):
+        raise DatasetError(f"{path} has missing values ('?'), which the shipped file does not: "
+                           f"the file is corrupt. {spec.restore_hint()}")
+    _expect_checksum(spec, path)
+    assert parsed.labels is not None  # guaranteed by the class labels checked above
+    return LabelledSequences(
+        sequences=[sequence.astype(np.float32) for sequence in parsed.series],
+        labels=np.array([expected_classes.index(label) for label in parsed.labels], dtype=np.int32),
+        classes=expected_classes,
+    )

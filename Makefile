@@ -50,8 +50,15 @@ test: $(VENV)/.installed-test
 	$(MAKE) unit
 	$(MAKE) notebooks
 
+# The backend-specific tests (autodiff dispatch, Keras cells) run once more on JAX and PyTorch.
+BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py
+
 unit: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov-report=term-missing
+	@for backend in jax torch; do \
+	  echo "=== backend-specific unit tests, KERAS_BACKEND=$$backend ==="; \
+	  KERAS_BACKEND=$$backend MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider $(BACKEND_TESTS) || exit 1; \
+	done
 
 notebooks: $(VENV)/.installed-test
 	@for backend in $(BACKENDS); do \

@@ -11,8 +11,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import re  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
 import pytest  # noqa: E402
+
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 
 @pytest.fixture(autouse=True)
@@ -21,3 +29,30 @@ def _isolated_course_state(monkeypatch: pytest.MonkeyPatch):
     with matplotlib.rc_context():
         yield
     plt.close("all")
+
+
+def _notebook_definition(notebook: str, name: str) -> Any:
+    """The class or function ``name`` exactly as a solutions notebook defines it.
+
+    Runs the one code cell that starts a ``class name`` or ``def name`` definition, with
+    ``keras``, ``layers``, ``ops`` and ``np`` in scope (the notebooks' own imports), so a test
+    can compare the notebook's code with its ``utils`` counterpart.
+    """
+    import keras
+    import numpy as np
+    from keras import layers, ops
+
+    path = SOLUTIONS / notebook
+    pattern = re.compile(rf"^(class|def) {re.escape(name)}\b", re.MULTILINE)
+    found = [cell.source for cell in nbformat.read(path, as_version=4).cells
+             if cell.cell_type == "code" and pattern.search(cell.source)]
+    assert len(found) == 1, f"{path.name}: {len(found)} code cells define {name!r}, expected exactly one"
+    namespace: dict[str, Any] = {"keras": keras, "layers": layers, "ops": ops, "np": np}
+    exec(compile(found[0], f"{path.name}:{name}", "exec"), namespace)
+    return namespace[name]
+
+
+@pytest.fixture
+def notebook_definition() -> Callable[[str, str], Any]:
+    """``notebook_definition(notebook, name)``: see :func:`_notebook_definition`."""
+    return _notebook_definition

@@ -9,6 +9,12 @@ One concern per module:
 - :mod:`utils.windows` sliding windows over a time series.
 - :mod:`utils.text` character vocabularies and bags of words.
 - :mod:`utils.ngram` an n-gram (Markov) character model.
+- :mod:`utils.tsformat` a reader for the ``.ts`` files of the UEA/UCR archive.
+- :mod:`utils.sequences` padded batches with masks, scaling, next-step pairs, scoring segments.
+- :mod:`utils.cells` the course's recurrent cell (NumPy reference and Keras cell).
+- :mod:`utils.synthetic` seeded synthetic tasks (the adding problem).
+- :mod:`utils.bptt` backpropagation through time in NumPy, clipping, the Jacobian-product probe.
+- :mod:`utils.autodiff` one gradient call that dispatches to the active backend's autodiff.
 - :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers.
 - :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
 - :mod:`utils.results` writes results files and renders the README's results table.

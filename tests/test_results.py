@@ -23,6 +23,7 @@ from utils.results import (
     render_results_table,
     render_timings_table,
     replace_block,
+    reported,
     results_path,
     save,
     write_json,
@@ -395,3 +396,12 @@ def test_main_check_notices_a_new_results_file(readme_repo):
     _main(readme, results_dir, solutions)
     write_json(results_path(1, "torch", "full", results_dir), _record(1, "torch", {"mae": 1.4}))
     assert _main(readme, results_dir, solutions, "--check") == 1
+
+
+def test_reported_reads_an_earlier_chapters_full_mode_figure(tmp_path):
+    write_json(results_path(1, "jax", "full", tmp_path), {"chapter": 1, "backend": "jax", "metrics": {"mae": 0.5}})
+    assert reported(1, "mae", "jax", tmp_path) == 0.5
+    with pytest.raises(KeyError, match="no figure named 'rmse'; it has: mae"):
+        reported(1, "rmse", "jax", tmp_path)
+    with pytest.raises(FileNotFoundError, match="no full-mode results for the torch backend"):
+        reported(1, "mae", "torch", tmp_path)

@@ -141,6 +141,25 @@ def load_results(directory: Path | None = None, mode: str = "full") -> dict[int,
     return found
 
 
+def reported(chapter: int, metric: str, backend: str, directory: Path | None = None) -> float:
+    """A figure an earlier chapter reached in full mode on ``backend``, read from its results file.
+
+    Chapters quote earlier results through this function, so the numbers they show are the
+    ones that ran, never typed by hand.
+    """
+    path = results_path(chapter, backend, "full", directory)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} does not exist: chapter {chapter} has no full-mode results for the {backend} backend. "
+            f"Run solutions/{chapter:02d}_*.ipynb with COURSE_MODE=full (or `make benchmark-full`), "
+            "or restore the file with `git checkout -- results/`."
+        )
+    metrics = json.loads(path.read_text(encoding="utf-8"))["metrics"]
+    if metric not in metrics:
+        raise KeyError(f"{path.name} has no figure named {metric!r}; it has: {', '.join(sorted(metrics))}.")
+    return float(metrics[metric])
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"

@@ -1,0 +1,289 @@
+"""utils.checks.ch02: each checker passes the reference, tolerates a stub and names each mistake.
+
+The wrong answers below are the kind a learner writes; each test asserts on the phrase of
+the diagnostic that points at that particular mistake.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
+from utils.checking import ExerciseFailed
+from utils.checks.ch02 import check_masked_final_state, check_rnn_parameter_count, check_rnn_step
+
+CHECKERS = [
+    pytest.param(check_rnn_step, rnn_step, "2.1", 7, id="rnn_step"),
+    pytest.param(check_rnn_parameter_count, rnn_parameter_count, "2.2", 5, id="rnn_parameter_count"),
+    pytest.param(check_masked_final_state, masked_final_state, "2.3", 4, id="masked_final_state"),
+]
+
+
+def _failure(check, answer) -> str:
+    """Run ``check`` on a wrong ``answer``; return the message of the ExerciseFailed it must raise."""
+    with pytest.raises(ExerciseFailed) as caught:
+        check(answer)
+    return str(caught.value)
+
+
+def _stub(*args):
+    raise NotImplementedError("Exercise: replace this line with your code.")
+
+
+# Behaviour shared by every checker --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_reference_passes(capsys, check, reference, number, n_checks):
+    check(reference)
+    assert capsys.readouterr().out == f"Exercise {number} ({check.title}): passed all {n_checks} checks.\n"
+    assert check.exercise == number
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_stub_is_not_attempted_and_does_not_raise(capsys, check, reference, number, n_checks):
+    assert check(_stub) is None
+    out = capsys.readouterr().out
+    assert f"Exercise {number}" in out
+    assert "not attempted yet" in out
+    assert "passed" not in out
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_passing_the_result_instead_of_the_function(check, reference, number, n_checks):
+    assert "pass your function itself" in _failure(check, np.zeros(3))
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_forgotten_return(check, reference, number, n_checks):
+    def computes_but_forgets_to_return(*args):
+        result = reference(*args)  # noqa: F841 - computed, never returned
+
+    assert "forget to `return`" in _failure(check, computes_but_forgets_to_return)
+
+
+# Exercise 2.1: one step -------------------------------------------------------------------------
+
+
+def step_with_einsum(x_t, s_prev, U, W, b):
+    return np.tanh(np.einsum("dn,n->d", U, x_t) + np.einsum("de,e->d", W, s_prev) + b)
+
+
+def step_without_state(x_t, s_prev, U, W, b):
+    return np.tanh(U @ x_t + b)
+
+
+def step_w_transposed(x_t, s_prev, U, W, b):
+    return np.tanh(U @ x_t + W.T @ s_prev + b)
+
+
+def step_keras_layout_for_u(x_t, s_prev, U, W, b):
+    return np.tanh(x_t @ U + W @ s_prev + b)
+
+
+def step_swapped(x_t, s_prev, U, W, b):
+    return np.tanh(U @ s_prev + W @ x_t + b)
+
+
+def step_without_bias(x_t, s_prev, U, W, b):
+    return np.tanh(U @ x_t + W @ s_prev)
+
+
+def step_sigmoid(x_t, s_prev, U, W, b):
+    return 1 / (1 + np.exp(-(U @ x_t + W @ s_prev + b)))
+
+
+def step_relu(x_t, s_prev, U, W, b):
+    return np.maximum(0, U @ x_t + W @ s_prev + b)
+
+
+def step_linear(x_t, s_prev, U, W, b):
+    return U @ x_t + W @ s_prev + b
+
+
+def step_as_column(x_t, s_prev, U, W, b):
+    return np.tanh(U @ x_t[:, None] + W @ s_prev[:, None] + b[:, None])
+
+
+def step_bias_twice(x_t, s_prev, U, W, b):
+    return np.tanh(U @ x_t + W @ s_prev + 2 * b)
+
+
+def step_remembers_first_state(x_t, s_prev, U, W, b, _memory={}):  # noqa: B006 - the learner's cache
+    key = (x_t.tobytes(), U.tobytes())
+    _memory.setdefault(key, s_prev)
+    return np.tanh(U @ x_t + W @ _memory[key] + b)
+
+
+def step_ignores_zero_state(x_t, s_prev, U, W, b):
+    if not s_prev.any():
+        return np.tanh(U @ x_t)
+    return np.tanh(U @ x_t + W @ s_prev + b)
+
+
+def test_rnn_step_alternative_correct_answer_passes(capsys):
+    check_rnn_step(step_with_einsum)
+    assert "passed all 7 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (step_without_state, ["ignores the previous state", "changing s_{t-1} did not change the output"]),
+        (step_w_transposed, ["a transposed weight", "W^T s_{t-1}", "W @ s_prev"]),
+        (step_keras_layout_for_u, ["a transposed weight", "U^T x_t"]),
+        (step_swapped, ["x_t and s_{t-1} are swapped"]),
+        (step_without_bias, ["the bias b is missing"]),
+        (step_sigmoid, ["wrong activation", "sigmoid", "tanh"]),
+        (step_relu, ["wrong activation", "relu"]),
+        (step_linear, ["the activation is missing", "np.tanh"]),
+        (step_as_column, ["shape (3, 1), expected (3,)", "plain vector"]),
+        (step_bias_twice, ["largest difference", "np.tanh(U @ x_t + W @ s_prev + b)"]),
+        (step_remembers_first_state, ["ignores the previous state"]),
+        (step_ignores_zero_state, ["s_1 from s_0 = 0", "tanh(U x_1 + b)"]),
+    ],
+)
+def test_rnn_step_mistakes_are_named(answer, phrases):
+    message = _failure(check_rnn_step, answer)
+    assert message.startswith("Exercise 2.1 (one recurrent step in NumPy): ")
+    for phrase in phrases:
+        assert phrase in message
+
+
+def test_rnn_step_that_crashes_on_non_square_weights():
+    def square_only(x_t, s_prev, U, W, b):
+        if U.shape[0] != U.shape[1]:
+            raise ValueError("matmul: size mismatch")
+        return rnn_step(x_t, s_prev, U, W, b)
+
+    message = _failure(check_rnn_step, square_only)
+    assert "raised ValueError" in message
+    assert "U (5, 3)" in message
+
+
+def test_rnn_step_depending_on_more_than_its_arguments():
+    calls = []
+
+    def drifts(x_t, s_prev, U, W, b):
+        calls.append(1)
+        return rnn_step(x_t, s_prev, U, W, b) + (0.1 if len(calls) == 2 else 0.0)
+
+    message = _failure(check_rnn_step, drifts)
+    assert "another s_prev" in message
+    assert "do not keep values between calls" in message
+
+
+# Exercise 2.2: parameter count ------------------------------------------------------------------
+
+
+def count_as_float(n, d, k):
+    return float(d * n + d * d + d + k * d + k)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (lambda n, d, k: d * n + d * d + k * d + k,
+         ["bias b of the recurrent layer", "gave 82, expected 87"]),
+        (lambda n, d, k: d * n + d * d + d + k * d, ["output bias c"]),
+        (lambda n, d, k: d * n + d * d + k * d, ["both biases are missing"]),
+        (lambda n, d, k: d * n + d + k * d + k, ["recurrent matrix W (d x d) is missing"]),
+        (lambda n, d, k: 2 * d * n + d + k * d + k, ["W has shape d x d", "not d x n"]),
+        (lambda n, d, k: 2 * d * d + d + k * d + k, ["U has shape d x n"]),
+        (lambda n, d, k: d * n + d * d + d + k * k + k, ["V has shape k x d"]),
+        (lambda n, d, k: d * n + d * d + d, ["only the recurrent layer", "V (k x d) and c (k)"]),
+        (lambda n, d, k: 2 * (d * n + d * d + d) + k * d + k, ["counted the recurrent layer twice"]),
+        (lambda n, d, k: d * n + d * d + d + k * d + k + 1, ["for n=3, d=5, k=7 you gave 88, expected 87",
+                                                             "U (5x3) + W (5x5)"]),
+        (lambda n, d, k: np.array([d * n, d * d, d, k * d, k]), ["return one number", "shape (5,)"]),
+        (lambda n, d, k: "87", ["for n=12, d=64, k=9 you gave 87"]),
+    ],
+)
+def test_rnn_parameter_count_mistakes_are_named(answer, phrases):
+    message = _failure(check_rnn_parameter_count, answer)
+    assert message.startswith("Exercise 2.2 (parameters of a recurrent network): ")
+    for phrase in phrases:
+        assert phrase in message
+
+
+def test_rnn_parameter_count_accepts_a_float_count(capsys):
+    check_rnn_parameter_count(count_as_float)
+    assert "passed all 5 checks" in capsys.readouterr().out
+
+
+def test_rnn_parameter_count_that_needs_a_sequence_length():
+    def per_step(n, d, k, T):
+        return T * (d * n + d * d + d + k * d + k)
+
+    assert "raised TypeError" in _failure(check_rnn_parameter_count, per_step)
+
+
+# Exercise 2.3: masked final state ---------------------------------------------------------------
+
+
+def masked_with_a_loop(X, mask, U, W, b):
+    final = []
+    for x_row, m_row in zip(X, mask, strict=True):
+        s = np.zeros(W.shape[0])
+        for x_t, real in zip(x_row, m_row, strict=True):
+            if real:
+                s = np.tanh(U @ x_t + W @ s + b)
+        final.append(s)
+    return np.array(final)
+
+
+def masked_ignores_mask(X, mask, U, W, b):
+    return rnn_forward(X, U, W, b)[:, -1]
+
+
+def masked_resets_state(X, mask, U, W, b):
+    s = np.zeros((X.shape[0], W.shape[0]))
+    for t in range(X.shape[1]):
+        s = np.where(mask[:, t, None], np.tanh(X[:, t] @ U.T + s @ W.T + b), 0.0)
+    return s
+
+
+def masked_assumes_post_padding(X, mask, U, W, b):
+    states = rnn_forward(X, U, W, b)
+    return states[np.arange(len(X)), mask.sum(axis=1) - 1]
+
+
+def masked_zeroes_inputs_only(X, mask, U, W, b):
+    return rnn_forward(np.where(mask[..., None], X, 0.0), U, W, b)[:, -1]
+
+
+def masked_returns_every_state(X, mask, U, W, b):
+    return rnn_forward(X, U, W, b)
+
+
+def masked_transposed_w(X, mask, U, W, b):
+    return masked_final_state(X, mask, U, W.T, b)
+
+
+def test_masked_final_state_alternative_correct_answer_passes(capsys):
+    check_masked_final_state(masked_with_a_loop)
+    assert "passed all 4 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (masked_ignores_mask, ["the mask is ignored", "padding with non-zero values after the data",
+                               "keep s_{t-1} unchanged"]),
+        (masked_resets_state, ["reset the state at padded steps", "carry the state through unchanged"]),
+        (masked_assumes_post_padding,
+         ["assumes the padding comes after the data", "padding before the data"]),
+        (masked_zeroes_inputs_only, ["set the padded inputs to zero but still applied the recurrence",
+                                     "non-zero values after the data"]),
+        (masked_returns_every_state, ["a state for every step", "shape (2, 6, 4)", "shape (2, 4)"]),
+        (masked_transposed_w, ["largest difference", "a batch without padding"]),
+        (lambda X, mask, U, W, b: masked_final_state(X, mask, U, W, b)[:1],
+         ["shape (1, 4), expected (2, 4)"]),
+    ],
+)
+def test_masked_final_state_mistakes_are_named(answer, phrases):
+    message = _failure(check_masked_final_state, answer)
+    assert message.startswith("Exercise 2.3 (the final state of a masked batch): ")
+    for phrase in phrases:
+        assert phrase in message

@@ -1,0 +1,314 @@
+"""utils.checks.ch03: each checker passes the reference, tolerates a stub and names each mistake.
+
+The wrong answers are written the way a learner would write them (loops, NumPy one-liners),
+independently of the checker's own list of suspects; each test asserts on the phrase of the
+diagnostic that names that mistake.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from utils import bptt
+from utils.checking import ExerciseFailed
+from utils.checks.ch03 import check_backward_step, check_clip_by_global_norm, check_grad_W
+
+CHECKERS = [
+    pytest.param(check_backward_step, bptt.backward_step, "3.1", 3, id="backward_step"),
+    pytest.param(check_grad_W, bptt.grad_W, "3.2", 4, id="grad_W"),
+    pytest.param(check_clip_by_global_norm, bptt.clip_by_global_norm, "3.3", 5, id="clip_by_global_norm"),
+]
+
+
+def _failure(check, answer) -> str:
+    with pytest.raises(ExerciseFailed) as caught:
+        check(answer)
+    return str(caught.value)
+
+
+def _stub(*args):
+    raise NotImplementedError("Exercise: replace this line with your code.")
+
+
+# Behaviour shared by every checker --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_reference_passes(capsys, check, reference, number, n_checks):
+    check(reference)
+    assert capsys.readouterr().out == f"Exercise {number} ({check.title}): passed all {n_checks} checks.\n"
+    assert check.exercise == number
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_stub_is_not_attempted_and_does_not_raise(capsys, check, reference, number, n_checks):
+    assert check(_stub) is None
+    out = capsys.readouterr().out
+    assert f"Exercise {number}" in out and "not attempted yet" in out and "passed" not in out
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_passing_the_result_instead_of_the_function(check, reference, number, n_checks):
+    assert "pass your function itself" in _failure(check, np.zeros(3))
+
+
+@pytest.mark.parametrize(("check", "reference", "number", "n_checks"), CHECKERS)
+def test_forgotten_return(check, reference, number, n_checks):
+    def computes_but_forgets_to_return(*args):
+        result = reference(*args)  # noqa: F841 - computed, never returned
+
+    assert "forget to `return`" in _failure(check, computes_but_forgets_to_return)
+
+
+# Exercise 3.1: one backward step ----------------------------------------------------------------
+
+
+def step_with_a_loop(grad_s, s, W):
+    d = len(s)
+    out = np.zeros(d)
+    for j in range(d):
+        for i in range(d):
+            out[j] += W[i, j] * (1 - s[i] ** 2) * grad_s[i]
+    return out
+
+
+def step_transposed(grad_s, s, W):
+    return W @ ((1 - s**2) * grad_s)
+
+
+def step_without_derivative(grad_s, s, W):
+    return W.T @ grad_s
+
+
+def step_one_minus_s(grad_s, s, W):
+    return W.T @ ((1 - s) * grad_s)
+
+
+def step_tanh_again(grad_s, s, W):
+    return W.T @ ((1 - np.tanh(s) ** 2) * grad_s)
+
+
+def step_derivative_after(grad_s, s, W):
+    return (1 - s**2) * (W.T @ grad_s)
+
+
+def step_outer_product(grad_s, s, W):
+    return np.outer(W.T @ grad_s, 1 - s**2)
+
+
+def step_off_by_a_bit(grad_s, s, W):
+    return W.T @ ((1 - s**2) * grad_s) + 0.01
+
+
+def test_backward_step_alternative_correct_answer_passes(capsys):
+    check_backward_step(step_with_a_loop)
+    assert "passed all 3 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (step_transposed, ["a transposed weight", "W^T"]),
+        (step_without_derivative, ["missing the tanh derivative (1 - s^2)"]),
+        (step_one_minus_s, ["1 - s**2", "not 1 - s."]),
+        (step_tanh_again, ["you applied tanh to s again"]),
+        (step_derivative_after, ["applied after W^T"]),
+        (step_outer_product, ["shape (3, 3), expected (3,)", "one entry per state unit"]),
+        (step_off_by_a_bit, ["largest difference 0.01", "W^T ((1 - s_t^2) * dL/ds_t)"]),
+    ],
+)
+def test_backward_step_mistakes_are_named(answer, phrases):
+    message = _failure(check_backward_step, answer)
+    assert message.startswith("Exercise 3.1 (one backward step): ")
+    for phrase in phrases:
+        assert phrase in message
+
+
+# Exercise 3.2: the BPTT gradient of W -----------------------------------------------------------
+
+
+def grad_w_forwards_then_backwards(states, direct, W):
+    # Collect the deltas backwards first, then add the terms up in time order.
+    T = len(direct)
+    deltas = [None] * (T + 1)
+    carry = np.zeros(len(W))
+    for t in range(T, 0, -1):
+        deltas[t] = (1 - states[t] ** 2) * (direct[t - 1] + carry)
+        carry = W.T @ deltas[t]
+    return sum(np.outer(deltas[t], states[t - 1]) for t in range(1, T + 1))
+
+
+def grad_w_last_step_only(states, direct, W):
+    T = len(direct)
+    delta = (1 - states[T] ** 2) * direct[T - 1]
+    return np.outer(delta, states[T - 1])
+
+
+def grad_w_without_recurrence(states, direct, W):
+    dW = np.zeros_like(W)
+    for t in range(1, len(direct) + 1):
+        dW += np.outer((1 - states[t] ** 2) * direct[t - 1], states[t - 1])
+    return dW
+
+
+def grad_w_transposed(states, direct, W):
+    return bptt.grad_W(states, direct, W).T
+
+
+def grad_w_carry_through_w(states, direct, W):
+    dW, carry = np.zeros_like(W), np.zeros(len(W))
+    for t in range(len(direct), 0, -1):
+        delta = (1 - states[t] ** 2) * (direct[t - 1] + carry)
+        dW += np.outer(delta, states[t - 1])
+        carry = W @ delta
+    return dW
+
+
+def grad_w_without_derivative(states, direct, W):
+    dW, carry = np.zeros_like(W), np.zeros(len(W))
+    for t in range(len(direct), 0, -1):
+        delta = direct[t - 1] + carry
+        dW += np.outer(delta, states[t - 1])
+        carry = W.T @ delta
+    return dW
+
+
+def grad_w_pairs_current_state(states, direct, W):
+    dW, carry = np.zeros_like(W), np.zeros(len(W))
+    for t in range(len(direct), 0, -1):
+        delta = (1 - states[t] ** 2) * (direct[t - 1] + carry)
+        dW += np.outer(delta, states[t])
+        carry = W.T @ delta
+    return dW
+
+
+def grad_w_stops_before_the_first_step(states, direct, W):
+    dW, carry = np.zeros_like(W), np.zeros(len(W))
+    for t in range(len(direct), 1, -1):  # leaves out t = 1
+        delta = (1 - states[t] ** 2) * (direct[t - 1] + carry)
+        dW += np.outer(delta, states[t - 1])
+        carry = W.T @ delta
+    return dW
+
+
+def grad_w_mean_over_time(states, direct, W):
+    return bptt.grad_W(states, direct, W) / len(direct)
+
+
+def grad_w_as_a_vector(states, direct, W):
+    return bptt.grad_W(states, direct, W).ravel()
+
+
+def test_grad_w_alternative_correct_answer_passes(capsys):
+    check_grad_W(grad_w_forwards_then_backwards)
+    assert "passed all 4 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (grad_w_last_step_only, ["forgets the earlier steps", "the last step's term only"]),
+        (grad_w_without_recurrence, ["no gradient flows back through time", "W^T delta_(t+1)"]),
+        (grad_w_transposed, ["your gradient is transposed"]),
+        (grad_w_carry_through_w, ["a transposed weight in the backward recursion"]),
+        (grad_w_without_derivative, ["missing the tanh derivative (1 - s^2)"]),
+        (grad_w_pairs_current_state, ["you paired delta_t with s_t", "s_(t-1)"]),
+        (grad_w_stops_before_the_first_step, ["the first step's term delta_1 s_0^T is missing"]),
+        (grad_w_as_a_vector, ["shape (9,), expected (3, 3)", "the shape of W"]),
+        (grad_w_mean_over_time, ["your dL/dW", "largest difference", "Go backwards"]),
+    ],
+)
+def test_grad_w_mistakes_are_named(answer, phrases):
+    message = _failure(check_grad_W, answer)
+    assert message.startswith("Exercise 3.2 (the BPTT gradient of W): ")
+    for phrase in phrases:
+        assert phrase in message
+
+
+def test_stopping_before_the_first_step_is_caught_by_the_non_zero_initial_state():
+    message = _failure(check_grad_W, grad_w_stops_before_the_first_step)
+    assert "non-zero initial state" in message
+
+
+# Exercise 3.3: clipping by global norm ----------------------------------------------------------
+
+
+def clip_with_math(grads, max_norm):
+    norm = math.sqrt(sum(float((g**2).sum()) for g in grads))
+    if norm <= max_norm:
+        return [g.copy() for g in grads]
+    return [g * (max_norm / norm) for g in grads]
+
+
+def clip_each_separately(grads, max_norm):
+    out = []
+    for g in grads:
+        norm = np.linalg.norm(g)
+        out.append(g * max_norm / norm if norm > max_norm else g)
+    return out
+
+
+def clip_always_rescales(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    return [g * max_norm / norm for g in grads]
+
+
+def clip_values(grads, max_norm):
+    return [np.clip(g, -max_norm, max_norm) for g in grads]
+
+
+def clip_sum_of_norms(grads, max_norm):
+    norm = sum(np.linalg.norm(g) for g in grads)
+    return [g * min(1.0, max_norm / norm) for g in grads]
+
+
+def clip_in_place(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    for g in grads:
+        g *= min(1.0, max_norm / norm)
+    return grads
+
+
+def clip_nan_on_zeros(grads, max_norm):
+    norm = np.sqrt(sum(np.sum(g**2) for g in grads))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(norm > max_norm, max_norm / norm, 1.0) if norm > 0 else max_norm / norm * 0
+    return [g * scale for g in grads]
+
+
+def clip_concatenated(grads, max_norm):
+    flat = np.concatenate([g.ravel() for g in grads])
+    return flat * min(1.0, max_norm / np.linalg.norm(flat))
+
+
+def clip_squared_norm(grads, max_norm):
+    squared = sum(np.sum(g**2) for g in grads)
+    return [g * min(1.0, max_norm / squared) for g in grads]
+
+
+def test_clip_alternative_correct_answer_passes(capsys):
+    check_clip_by_global_norm(clip_with_math)
+    assert "passed all 5 checks" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (clip_each_separately, ["you clipped each gradient separately, not by the global norm"]),
+        (clip_always_rescales, ["you scaled up gradients below the threshold", "global norm 1.23 < 5"]),
+        (clip_values, ["you clipped each value", "clipvalue"]),
+        (clip_sum_of_norms, ["you added up the norms of the arrays"]),
+        (clip_in_place, ["you changed the gradients passed in"]),
+        (clip_nan_on_zeros, ["all-zero gradients gave NaN or infinity"]),
+        (clip_concatenated, ["return a list with one array per gradient", "not ndarray"]),
+        (clip_squared_norm, ["largest difference", "sqrt(sum of squares of all entries)"]),
+    ],
+)
+def test_clip_mistakes_are_named(answer, phrases):
+    message = _failure(check_clip_by_global_norm, answer)
+    assert message.startswith("Exercise 3.3 (clipping by global norm): ")
+    for phrase in phrases:
+        assert phrase in message

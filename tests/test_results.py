@@ -405,3 +405,9 @@ def test_reported_reads_an_earlier_chapters_full_mode_figure(tmp_path):
         reported(1, "rmse", "jax", tmp_path)
     with pytest.raises(FileNotFoundError, match="no full-mode results for the torch backend"):
         reported(1, "mae", "torch", tmp_path)
+
+
+def test_a_bar_in_a_figure_name_is_escaped_in_the_results_table():
+    record = {"wall_time_s": 1.0, "metrics": {"largest |slope - log10 rho|": 0.001}}
+    table = render_results_table({3: {"jax": record}})
+    assert "| 3 | largest \\|slope - log10 rho\\| | - | 0.001 | - |" in table.splitlines()

@@ -182,7 +182,8 @@ def render_results_table(results: Mapping[int, Mapping[str, Mapping]]) -> str:
                 if record is not None:
                     value = record["wall_time_s"] if name == "wall time (s)" else record["metrics"].get(name)
                 cells.append(_fmt(value))
-            lines.append(f"| {chapter} | {name} | " + " | ".join(cells) + " |")
+            shown = name.replace("|", "\\|")  # a "|" inside a name would end the table cell
+            lines.append(f"| {chapter} | {shown} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -18,6 +18,7 @@ from typing import Any  # noqa: E402
 
 import matplotlib.pyplot as plt  # noqa: E402
 import nbformat  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
@@ -29,6 +30,19 @@ def _isolated_course_state(monkeypatch: pytest.MonkeyPatch):
     with matplotlib.rc_context():
         yield
     plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def batch() -> tuple[np.ndarray, np.ndarray]:
+    """``(x, mask)``: a padded float32 batch of four sequences of 3 features, lengths 7, 5, 2, 1.
+
+    ``x`` has shape ``(4, 7, 3)`` with zeros after each sequence's end; ``mask`` has shape
+    ``(4, 7)``, true on the real steps.
+    """
+    rng = np.random.default_rng(7)
+    mask = np.arange(7)[None, :] < np.array([7, 5, 2, 1])[:, None]
+    x = np.where(mask[..., None], rng.normal(size=(4, 7, 3)), 0.0).astype("float32")
+    return x, mask
 
 
 def _notebook_definition(notebook: str, name: str) -> Any:

@@ -10,21 +10,9 @@ from keras import layers, ops
 
 from utils import cells
 
-N, D, T = 3, 5, 7
+N, D, T = 3, 5, 7  # the shape of the `batch` fixture (conftest.py): 3 features, 7 steps; 5 units
 LENGTHS = np.array([7, 5, 2, 1])
 
-
-def _to_numpy(tensor) -> np.ndarray:
-    return np.asarray(ops.convert_to_numpy(tensor))
-
-
-@pytest.fixture(scope="module")
-def batch() -> tuple[np.ndarray, np.ndarray]:
-    """A padded float32 batch of four sequences of different lengths and its mask."""
-    rng = np.random.default_rng(7)
-    mask = np.arange(T)[None, :] < LENGTHS[:, None]
-    x = np.where(mask[..., None], rng.normal(size=(len(LENGTHS), T, N)), 0.0).astype("float32")
-    return x, mask
 
 
 def _pair(x: np.ndarray, **kwargs) -> tuple[keras.layers.Layer, keras.layers.Layer]:
@@ -47,8 +35,8 @@ def test_cell_equals_simple_rnn_on_a_masked_batch(batch, return_sequences, go_ba
     x, mask = batch
     reference, ours = _pair(x, return_sequences=return_sequences, go_backwards=go_backwards)
     for kwargs in ({}, {"mask": mask}):
-        expected = _to_numpy(reference(x, **kwargs))
-        got = _to_numpy(ours(x, **kwargs))
+        expected = ops.convert_to_numpy(reference(x, **kwargs))
+        got = ops.convert_to_numpy(ours(x, **kwargs))
         assert got.shape == expected.shape
         assert np.max(np.abs(got - expected)) <= 1e-6
 
@@ -58,23 +46,30 @@ def test_cell_equals_numpy_reference_and_masking_equals_unpadded(batch):
     reference, ours = _pair(x, return_sequences=True)
     U, W, b = cells.course_matrices(ours)
     assert U.shape == (D, N) and W.shape == (D, D) and b.shape == (D,)
-    states = _to_numpy(ours(x))
+    states = ops.convert_to_numpy(ours(x))
     assert np.max(np.abs(states - cells.rnn_forward(x, U, W, b))) <= 1e-5
-    masked = _to_numpy(ours(x, mask=mask))
+    masked = ops.convert_to_numpy(ours(x, mask=mask))
     final = cells.masked_final_state(x, mask, U, W, b)
     for row, length in enumerate(LENGTHS):
-        alone = _to_numpy(ours(x[row : row + 1, :length]))[0]
+        alone = ops.convert_to_numpy(ours(x[row : row + 1, :length]))[0]
         assert np.max(np.abs(alone - masked[row, :length])) <= 1e-6
         assert np.max(np.abs(final[row] - alone[-1])) <= 1e-5
 
 
-def test_weights_copy_back_and_course_matrices_round_trip(batch):
+@pytest.mark.parametrize(
+    "make",
+    [lambda: layers.SimpleRNN(D), lambda: layers.LSTM(D), lambda: layers.GRU(D),
+     lambda: layers.GRU(D, reset_after=False)],
+    ids=["SimpleRNN", "LSTM", "GRU", "GRU reset_after=False"],
+)
+def test_weights_copy_back_and_course_matrices_round_trip(batch, make):
     x, _ = batch
-    reference, ours = _pair(x)
-    fresh = layers.SimpleRNN(D)
+    keras.utils.set_random_seed(4)
+    reference, fresh = make(), make()
+    reference(x)
     fresh(x)
-    cells.copy_weights(ours, fresh)
-    assert np.max(np.abs(_to_numpy(fresh(x)) - _to_numpy(reference(x)))) == 0.0
+    cells.copy_weights(reference, fresh)
+    assert np.max(np.abs(ops.convert_to_numpy(fresh(x)) - ops.convert_to_numpy(reference(x)))) == 0.0
     U, W, b = cells.course_matrices(reference)
     kernel, recurrent, bias = reference.get_weights()
     assert np.array_equal(U, kernel.T) and np.array_equal(W, recurrent.T) and np.array_equal(b, bias)
@@ -121,7 +116,7 @@ def test_a_model_with_the_cell_saves_and_loads(tmp_path, batch):
     path = tmp_path / "cell.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    assert np.max(np.abs(_to_numpy(loaded(x)) - _to_numpy(model(x)))) == 0.0
+    assert np.max(np.abs(ops.convert_to_numpy(loaded(x)) - ops.convert_to_numpy(model(x)))) == 0.0
 
 
 def test_numpy_step_handles_single_vectors_and_batches():
@@ -170,4 +165,4 @@ def test_the_notebooks_cell_and_the_utils_cell_agree(batch, notebook_definition)
     theirs.set_weights([kernel, recurrent, np.linspace(-0.5, 0.5, D).astype("float32")])
     cells.copy_weights(theirs, ours)
     for kwargs in ({}, {"mask": mask}):
-        assert np.max(np.abs(_to_numpy(theirs(x, **kwargs)) - _to_numpy(ours(x, **kwargs)))) <= 1e-6
+        assert np.max(np.abs(ops.convert_to_numpy(theirs(x, **kwargs)) - ops.convert_to_numpy(ours(x, **kwargs)))) <= 1e-6

@@ -51,3 +51,45 @@ def test_predicting_the_mean_scores_one_sixth():
 def test_bad_sizes_are_refused(n, length):
     with pytest.raises(ValueError, match="must be a whole number of at least"):
         adding_problem(n, length, seed=0)
+
+
+# The copy (memory) task -------------------------------------------------------------------------
+
+from utils.synthetic import copy_memory  # noqa: E402 - added with chapter 4
+
+
+def test_copy_memory_layout():
+    symbols, delay, alphabet = 3, 5, 4
+    x, y = copy_memory(6, symbols, delay, alphabet, seed=0)
+    assert x.shape == (6, 2 * symbols + delay, alphabet + 2) and x.dtype == np.float32
+    assert y.shape == (6, symbols) and y.dtype == np.int32
+    np.testing.assert_array_equal(x.sum(axis=-1), 1.0)  # one-hot at every step
+    codes = x.argmax(axis=-1)
+    np.testing.assert_array_equal(codes[:, :symbols], y)
+    assert y.min() >= 0 and y.max() < alphabet
+    go = symbols + delay - 1
+    np.testing.assert_array_equal(codes[:, go], alphabet + 1)
+    blanks = np.delete(np.arange(2 * symbols + delay), [*range(symbols), go])
+    np.testing.assert_array_equal(codes[:, blanks], alphabet)
+
+
+def test_copy_memory_is_seeded():
+    a, b, c = (copy_memory(5, 2, 3, 8, seed=s) for s in (1, 1, 2))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])
+
+
+def test_copy_memory_shortest_delay_puts_go_right_after_the_symbols():
+    x, _ = copy_memory(2, 2, 1, 3, seed=0)
+    np.testing.assert_array_equal(x.argmax(axis=-1)[:, 2:], [[4, 3, 3], [4, 3, 3]])
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [((0, 2, 3, 4), "n"), ((2, 0, 3, 4), "symbols"), ((2, 2, 0, 4), "delay"), ((2, 2, 3, 1), "alphabet"),
+     ((2, 2.0, 3, 4), "symbols"), ((2, 2, True, 4), "delay")],
+)
+def test_copy_memory_refuses_bad_sizes(args, name):
+    with pytest.raises(ValueError, match=f"{name} must be a whole number"):
+        copy_memory(*args, seed=0)

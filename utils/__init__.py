@@ -11,8 +11,9 @@ One concern per module:
 - :mod:`utils.ngram` an n-gram (Markov) character model.
 - :mod:`utils.tsformat` a reader for the ``.ts`` files of the UEA/UCR archive.
 - :mod:`utils.sequences` padded batches with masks, scaling, next-step pairs, scoring segments.
-- :mod:`utils.cells` the course's recurrent cell (NumPy reference and Keras cell).
-- :mod:`utils.synthetic` seeded synthetic tasks (the adding problem).
+- :mod:`utils.cells` the course's recurrent cell (NumPy reference and Keras cell), weight copying.
+- :mod:`utils.gated` the LSTM and GRU cells (NumPy references, Keras cells, parameter counts).
+- :mod:`utils.synthetic` seeded synthetic tasks (the adding problem, the copy task).
 - :mod:`utils.bptt` backpropagation through time in NumPy, clipping, the Jacobian-product probe.
 - :mod:`utils.autodiff` one gradient call that dispatches to the active backend's autodiff.
 - :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers.

@@ -124,6 +124,13 @@ def stacked_parameter_count(n: int, units: Sequence[int], bidirectional: bool = 
 # Keras cell -------------------------------------------------------------------------------------
 
 
+def positive_units(units: Any) -> int:
+    """``units`` as an ``int``; a clear error unless it is a whole number of at least 1."""
+    if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+        raise ValueError(f"units must be a positive whole number, got {units!r}.")
+    return int(units)
+
+
 @keras.saving.register_keras_serializable(package="course")
 class RNNCell(keras.layers.Layer):
     """The course's recurrent cell: ``s_t = tanh(x_t @ kernel + s_{t-1} @ recurrent_kernel + bias)``.
@@ -136,9 +143,7 @@ class RNNCell(keras.layers.Layer):
 
     def __init__(self, units: int, activation: str = "tanh", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        if int(units) < 1:
-            raise ValueError(f"units must be a positive whole number, got {units!r}.")
-        self.units = int(units)
+        self.units = positive_units(units)
         self.activation = keras.activations.get(activation)
         self.state_size = self.units
         self.output_size = self.units
@@ -175,17 +180,18 @@ def _recurrent_weights(layer: keras.layers.Layer, role: str) -> list[np.ndarray]
     if len(weights) != 3:
         raise ValueError(
             f"{role} layer {layer.name!r} has {len(weights)} weight arrays; expected 3 (kernel, "
-            "recurrent_kernel, bias) from a built SimpleRNN or RNN(RNNCell). Call the layer on a "
-            "batch first so that it creates its weights."
+            "recurrent_kernel, bias) from a built SimpleRNN, LSTM or GRU, or keras.layers.RNN around "
+            "one of the course's cells. Call the layer on a batch first so that it creates its weights."
         )
     return weights
 
 
 def copy_weights(source: keras.layers.Layer, target: keras.layers.Layer) -> None:
-    """Copy kernel, recurrent_kernel and bias from one recurrent layer to another.
+    """Copy kernel, recurrent_kernel and bias from one recurrent layer to another of the same kind.
 
-    Works in both directions between ``keras.layers.SimpleRNN`` and
-    ``keras.layers.RNN(RNNCell(...))``; both layers must be built with the same sizes.
+    Works in both directions between ``keras.layers.SimpleRNN`` and ``RNN(RNNCell)``, and
+    likewise for the gated cells of :mod:`utils.gated` (``LSTM`` and ``RNN(LSTMCell)``, ``GRU``
+    and ``RNN(GRUCell)`` with the same ``reset_after``); both layers must be built.
     """
     weights = _recurrent_weights(source, "source")
     current = _recurrent_weights(target, "target")
@@ -193,21 +199,26 @@ def copy_weights(source: keras.layers.Layer, target: keras.layers.Layer) -> None
         if new.shape != old.shape:
             raise ValueError(
                 f"cannot copy {name} of shape {new.shape} from {source.name!r} into shape {old.shape} "
-                f"of {target.name!r}: build both layers with the same input size and units."
+                f"of {target.name!r}: build both layers of the same kind (SimpleRNN, LSTM, or GRU with "
+                "the same reset_after) with the same input size and units."
             )
     target.set_weights(weights)
 
 
 def course_matrices(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(U, W, b)`` in course notation from a built SimpleRNN or RNN(RNNCell) layer."""
+    """``(U, W, b)`` in course notation from a built recurrent layer (simple, LSTM or GRU).
+
+    ``U = kernel^T`` and ``W = recurrent_kernel^T``; for the gated layers the gate blocks are
+    stacked along the first axis of ``U`` and ``W`` (see :mod:`utils.gated`).
+    """
     kernel, recurrent_kernel, bias = _recurrent_weights(layer, "the")
     return kernel.T, recurrent_kernel.T, bias
 
 
 def set_course_matrices(layer: keras.layers.Layer, U: np.ndarray, W: np.ndarray, b: np.ndarray) -> None:
-    """Load ``(U, W, b)`` in course notation into a built SimpleRNN or RNN(RNNCell) layer."""
+    """Load ``(U, W, b)`` in course notation into a built recurrent layer (simple, LSTM or GRU)."""
     kernel, recurrent_kernel, bias = _recurrent_weights(layer, "the")
-    wanted = {"U^T": (kernel.shape, U.T.shape), "W^T": (recurrent_kernel.shape, W.T.shape),
+    wanted = {"U^T": (kernel.shape, np.shape(U)[::-1]), "W^T": (recurrent_kernel.shape, np.shape(W)[::-1]),
               "b": (bias.shape, np.shape(b))}
     for name, (have, given) in wanted.items():
         if have != given:

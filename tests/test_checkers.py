@@ -1,0 +1,89 @@
+"""The contract every exercise checker keeps, whatever its chapter.
+
+Each checker passes the course's reference and prints one line saying so, treats the
+notebook's untouched stub as "not attempted yet" without raising (so a fresh notebook runs
+to the end), and names two slips that any exercise can suffer: passing a result instead of
+the function, and forgetting ``return``. The mistakes particular to one exercise are tested
+in ``test_checks_chNN.py``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import numpy as np
+import pytest
+
+import utils.checks
+
+from utils import bptt, gated
+from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
+from utils.checking import ExerciseFailed
+from utils.checks import ch01, ch02, ch03, ch04
+from utils.ngram import next_char_distribution
+from utils.text import bag_of_words
+from utils.windows import make_windows
+
+CHECKERS = [
+    # checker, the course's reference answer, exercise number, number of checks it runs
+    pytest.param(ch01.check_bag_of_words, bag_of_words, "1.1", 6, id="1.1"),
+    pytest.param(ch01.check_make_windows, make_windows, "1.2", 4, id="1.2"),
+    pytest.param(ch01.check_next_char_distribution, next_char_distribution, "1.3", 6, id="1.3"),
+    pytest.param(ch02.check_rnn_step, rnn_step, "2.1", 7, id="2.1"),
+    pytest.param(ch02.check_rnn_parameter_count, rnn_parameter_count, "2.2", 5, id="2.2"),
+    pytest.param(ch02.check_masked_final_state, masked_final_state, "2.3", 4, id="2.3"),
+    pytest.param(ch03.check_backward_step, bptt.backward_step, "3.1", 3, id="3.1"),
+    pytest.param(ch03.check_grad_W, bptt.grad_W, "3.2", 4, id="3.2"),
+    pytest.param(ch03.check_clip_by_global_norm, bptt.clip_by_global_norm, "3.3", 5, id="3.3"),
+    pytest.param(ch04.check_lstm_step, gated.lstm_step, "4.1", 3, id="4.1"),
+    pytest.param(ch04.check_gru_step, gated.gru_step, "4.2", 6, id="4.2"),
+    pytest.param(ch04.check_parameter_count, gated.parameter_count, "4.3", 16, id="4.3"),
+]
+SIGNATURE = ("check", "reference", "number", "n_checks")
+
+
+def _failure(check, answer) -> str:
+    with pytest.raises(ExerciseFailed) as caught:
+        check(answer)
+    return str(caught.value)
+
+
+def _stub(*args):
+    raise NotImplementedError("Exercise: replace this line with your code.")
+
+
+@pytest.mark.parametrize(SIGNATURE, CHECKERS)
+def test_reference_passes(capsys, check, reference, number, n_checks):
+    check(reference)
+    assert capsys.readouterr().out == f"Exercise {number} ({check.title}): passed all {n_checks} checks.\n"
+    assert check.exercise == number
+
+
+@pytest.mark.parametrize(SIGNATURE, CHECKERS)
+def test_stub_is_not_attempted_and_does_not_raise(capsys, check, reference, number, n_checks):
+    assert check(_stub) is None
+    out = capsys.readouterr().out
+    assert f"Exercise {number}" in out and "not attempted yet" in out and "passed" not in out
+
+
+@pytest.mark.parametrize(SIGNATURE, CHECKERS)
+def test_passing_the_result_instead_of_the_function(check, reference, number, n_checks):
+    assert "pass your function itself" in _failure(check, np.zeros(3))
+
+
+@pytest.mark.parametrize(SIGNATURE, CHECKERS)
+def test_forgotten_return(check, reference, number, n_checks):
+    def computes_but_forgets_to_return(*args):
+        result = reference(*args)  # noqa: F841 - computed, never returned
+
+    assert "forget to `return`" in _failure(check, computes_but_forgets_to_return)
+
+
+def test_every_checker_is_in_the_table():
+    listed = {param.values[0] for param in CHECKERS}
+    for info in pkgutil.iter_modules(utils.checks.__path__):
+        module = importlib.import_module(f"utils.checks.{info.name}")
+        for name in dir(module):
+            if name.startswith("check_"):
+                assert getattr(module, name) in listed, f"{module.__name__}.{name} is missing from CHECKERS"

@@ -8,13 +8,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from datafiles import expect_dataset_error
 
 from utils.data import (
     DATASETS_DIR,
     PYTHON_DOCS_TEXT,
     REGISTRY,
     SEATTLE_TEMPS,
-    DatasetError,
     load_python_docs_text,
     load_seattle_temps,
     sha256_of,
@@ -36,13 +36,7 @@ def _write(directory: Path, filename: str, data: bytes | str) -> None:
 
 def _dataset_error(directory: Path, filename: str) -> str:
     """Load ``filename`` from ``directory``, expect a DatasetError with a fix, return its message."""
-    with pytest.raises(DatasetError) as caught:
-        LOADERS[filename](directory=directory)
-    message = str(caught.value)
-    assert str(directory / filename) in message
-    assert f"git checkout -- datasets/{filename}" in message
-    assert "make_datasets.py" in message
-    return message
+    return expect_dataset_error(lambda: LOADERS[filename](directory=directory), directory, filename)
 
 
 def _csv_lines() -> list[str]:

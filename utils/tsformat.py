@@ -11,9 +11,11 @@ label as the last field::
     @data
     0.1,0.2,0.3:1.0,1.1,1.2:a
 
-This reader covers what the course's files use (no ``@timeStamps true``) and
-raises :class:`TsFormatError` with the line number of anything it does not
-understand, so a damaged file never turns into silently wrong arrays.
+With ``@equalLength true`` every series must have the same number of time steps,
+``@seriesLength`` of them when the header gives it. This reader covers what the
+course's files use (no ``@timeStamps true``) and raises :class:`TsFormatError`
+with the line number of anything it does not understand, so a damaged file never
+turns into silently wrong arrays.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _BOOLEAN_KEYS = ("timestamps", "missing", "univariate", "equallength")
+_SPELLING = {"timestamps": "timeStamps", "equallength": "equalLength", "serieslength": "seriesLength",
+             "classlabel": "classLabel", "problemname": "problemName"}
 
 
 class TsFormatError(ValueError):
@@ -48,7 +52,7 @@ class TsData:
 def _parse_bool(value: str, key: str) -> bool:
     lowered = value.strip().lower()
     if lowered not in ("true", "false"):
-        raise TsFormatError(f"the header's @{key} must be true or false, got {value!r}.")
+        raise TsFormatError(f"the header's @{_SPELLING.get(key, key)} must be true or false, got {value!r}.")
     return lowered == "true"
 
 
@@ -91,6 +95,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _parse_whole_number(header: dict[str, str], key: str, default: str) -> int:
+    """A header entry that must be a whole number of at least 1."""
+    try:
+        number = int(header.get(key, default))
+    except ValueError:
+        raise TsFormatError(f"@{_SPELLING.get(key, key)} must be a whole number, "
+                            f"got {header[key]!r}.") from None
+    if number < 1:
+        raise TsFormatError(f"@{_SPELLING.get(key, key)} must be at least 1, got {number}.")
+    return number
+
+
 def parse_ts(text: str) -> TsData:
     """Parse the text of a ``.ts`` file; raise :class:`TsFormatError` on anything malformed."""
     lines = text.splitlines()
@@ -100,12 +116,9 @@ def parse_ts(text: str) -> TsData:
             _parse_bool(header[key], key)
     if "timestamps" in header and _parse_bool(header["timestamps"], "timestamps"):
         raise TsFormatError("@timeStamps true is not supported by this reader.")
-    try:
-        dimensions = int(header.get("dimensions", "1"))
-    except ValueError:
-        raise TsFormatError(f"@dimensions must be a whole number, got {header['dimensions']!r}.") from None
-    if dimensions < 1:
-        raise TsFormatError(f"@dimensions must be at least 1, got {dimensions}.")
+    dimensions = _parse_whole_number(header, "dimensions", "1")
+    series_length = _parse_whole_number(header, "serieslength", "1") if "serieslength" in header else None
+    equal_length = "equallength" in header and _parse_bool(header["equallength"], "equallength")
     label_spec = header.get("classlabel", "false").split()
     has_labels = bool(label_spec) and _parse_bool(label_spec[0], "classlabel")
     class_labels = tuple(label_spec[1:]) if has_labels else ()
@@ -115,6 +128,7 @@ def parse_ts(text: str) -> TsData:
     series: list[np.ndarray] = []
     labels: list[str] = []
     fields_expected = dimensions + int(has_labels)
+    reference_length = series_length  # with @equalLength true, set by the first series if not given
     for index in range(first_data, len(lines)):
         number, line = index + 1, lines[index].strip()
         if not line or line.startswith("#"):
@@ -136,6 +150,14 @@ def parse_ts(text: str) -> TsData:
         lengths = {len(channel) for channel in channels}
         if len(lengths) != 1:
             raise TsFormatError(f"line {number}: its dimensions have different lengths {sorted(lengths)}.")
+        length = len(channels[0])
+        if equal_length and reference_length is None:
+            reference_length = length
+        elif equal_length and length != reference_length:
+            reason = (f"@seriesLength {series_length}" if series_length is not None
+                      else f"the first series has {reference_length}")
+            raise TsFormatError(f"line {number} has {length} time steps, but the header says "
+                                f"@equalLength true and {reason}.")
         series.append(np.stack(channels, axis=1))
     if not series:
         raise TsFormatError("the file has an @data line but no series after it.")

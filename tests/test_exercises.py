@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import nbformat
@@ -237,6 +239,21 @@ def test_failed_atomic_write_removes_its_temporary_file_and_keeps_the_old_one(tm
         files.write_text_atomically(target, "new")
     assert [path.name for path in tmp_path.iterdir()] == ["chapter.ipynb"]
     assert target.read_text(encoding="utf-8") == "old"
+
+
+def test_atomic_write_gives_a_new_file_the_usual_permissions_and_keeps_an_old_files(tmp_path):
+    old_mask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.ipynb"
+        files.write_text_atomically(fresh, "new")
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o644  # not the 0600 of a temporary file
+        kept = tmp_path / "kept.ipynb"
+        kept.write_text("old", encoding="utf-8")
+        kept.chmod(0o640)
+        files.write_text_atomically(kept, "new")
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o640 and kept.read_text(encoding="utf-8") == "new"
+    finally:
+        os.umask(old_mask)
 
 
 def _main(solutions: Path, chapters: Path, *flags: str) -> int:

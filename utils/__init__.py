@@ -16,6 +16,7 @@ One concern per module:
 - :mod:`utils.synthetic` seeded synthetic tasks (the adding problem, the copy task).
 - :mod:`utils.bptt` backpropagation through time in NumPy, clipping, the Jacobian-product probe.
 - :mod:`utils.autodiff` one gradient call that dispatches to the active backend's autodiff.
+- :mod:`utils.precision` turns TensorFloat-32 off on GPUs, so float32 means float32.
 - :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers.
 - :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
 - :mod:`utils.results` writes results files and renders the README's results table.

@@ -20,10 +20,12 @@ import utils.checks
 from utils import bptt, gated
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
 from utils.checking import ExerciseFailed
-from utils.checks import ch01, ch02, ch03, ch04
+from utils.checks import ch01, ch02, ch03, ch04, ch05
+from utils.forecasting import normalise_splits
+from utils.labelling import precision_recall_f1, word_start_labels
 from utils.ngram import next_char_distribution
 from utils.text import bag_of_words
-from utils.windows import make_windows
+from utils.windows import forecast_windows, make_windows
 
 CHECKERS = [
     # checker, the course's reference answer, exercise number, number of checks it runs
@@ -39,6 +41,10 @@ CHECKERS = [
     pytest.param(ch04.check_lstm_step, gated.lstm_step, "4.1", 3, id="4.1"),
     pytest.param(ch04.check_gru_step, gated.gru_step, "4.2", 6, id="4.2"),
     pytest.param(ch04.check_parameter_count, gated.parameter_count, "4.3", 16, id="4.3"),
+    pytest.param(ch05.check_forecast_windows, forecast_windows, "5.1", 6, id="5.1"),
+    pytest.param(ch05.check_normalise_splits, normalise_splits, "5.2", 3, id="5.2"),
+    pytest.param(ch05.check_word_start_labels, word_start_labels, "5.3", 5, id="5.3"),
+    pytest.param(ch05.check_precision_recall_f1, precision_recall_f1, "5.4", 5, id="5.4"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

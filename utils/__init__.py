@@ -6,7 +6,9 @@ One concern per module:
 - :mod:`utils.course` starts a notebook: seeds everything, applies the plot style.
 - :mod:`utils.plotting` the course's figure style and small plot helpers.
 - :mod:`utils.data` verified loaders for the data in ``datasets/``.
-- :mod:`utils.windows` sliding windows over a time series.
+- :mod:`utils.windows` sliding windows over a time series (complete series, or skipping gaps).
+- :mod:`utils.forecasting` chronological splits, train-only normalisation, naive baselines, MAE.
+- :mod:`utils.labelling` word-start labels from text, chunks with masks, rare-class F1.
 - :mod:`utils.text` character vocabularies and bags of words.
 - :mod:`utils.ngram` an n-gram (Markov) character model.
 - :mod:`utils.tsformat` a reader for the ``.ts`` files of the UEA/UCR archive.

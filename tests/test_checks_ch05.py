@@ -192,10 +192,10 @@ def test_precision_recall_f1_mistakes_are_named(answer, phrases):
 
 
 # ================================================================================================
-# Exercises 5.1 and 5.2: forecasting (windows with a multi-step target; normalisation on train only)
+# Exercises 5.1 and 5.2: forecasting (normalisation on train only; windows with a multi-step target)
 # ================================================================================================
 
-# Exercise 5.1: windows with a multi-step target -------------------------------------------------
+# Exercise 5.2: windows with a multi-step target -------------------------------------------------
 
 
 def windows_by_loop(inputs, target, window, horizon, *, first=0, last_extra=1, check="separate", skip=True,
@@ -287,7 +287,7 @@ def test_forecast_windows_alternative_correct_answers_pass(capsys):
 )
 def test_forecast_windows_mistakes_are_named(answer, phrases):
     message = _failure(check_forecast_windows, answer)
-    assert message.startswith("Exercise 5.1 (windows with a multi-step target): ")
+    assert message.startswith("Exercise 5.2 (windows with a multi-step target): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
 
@@ -297,7 +297,7 @@ def test_forecast_windows_mistake_messages_say_which_case():
     assert "missing hour at step 9" in message
 
 
-# Exercise 5.2: normalisation fitted on train only -----------------------------------------------
+# Exercise 5.1: normalisation fitted on train only -----------------------------------------------
 
 
 def normalise_with(train, validation, test, *, fit_on="train", own=False, axis=0, nan_aware=True, ddof=0,
@@ -378,6 +378,6 @@ def test_normalise_splits_mistakes_are_named(answer, phrases):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # wrong answers divide by zero or take NaN means
         message = _failure(check_normalise_splits, answer)
-    assert message.startswith("Exercise 5.2 (normalisation fitted on train only): ")
+    assert message.startswith("Exercise 5.1 (normalisation fitted on train only): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -1,7 +1,8 @@
 """Checkers for chapter 5: sequence tasks on real data.
 
-Exercises 5.1 and 5.2 (forecasting) come first: windows with a multi-step target over a
-series with gaps, and a normalisation fitted on the training split only. Later exercises
+Exercises 5.1 and 5.2 (forecasting) come first: a normalisation fitted on the training split
+only (5.1), and windows with a multi-step target over a series with gaps (5.2; its checker is
+written first in this file because 5.1's reuses nothing from it). Later exercises
 (sequence classification and labelling) follow in their own section below.
 
 The forecasting checkers feed series whose values are their own positions (channel ``c``
@@ -25,7 +26,7 @@ from utils.windows import complete_window_starts, forecast_windows
 
 # Exercises 5.1 and 5.2: forecasting ==============================================================
 
-# Exercise 5.1 -----------------------------------------------------------------------------------
+# Exercise 5.2 (windows) ------------------------------------------------------------------------
 
 _CHANNEL_STEP = 100.0  # channel c holds t + 100 c at step t
 _TARGET_OFFSET = 1000.0  # a target series distinct from the inputs holds t + 1000
@@ -162,7 +163,7 @@ def _window_selection(starts: np.ndarray, expected: np.ndarray, length: int, win
                       f"every window whose inputs or targets contain NaN ({on}).")
 
 
-@checker("5.1", "windows with a multi-step target")
+@checker("5.2", "windows with a multi-step target")
 def check_forecast_windows(answer: Callable[..., Any]) -> int:
     """``(X, Y)`` of complete windows: inputs ``[i, i+w)``, targets ``[i+w, i+w+h)``, gaps skipped."""
     for length, channels, window, horizon, gaps, described in _WINDOW_CASES:
@@ -185,7 +186,7 @@ def check_forecast_windows(answer: Callable[..., Any]) -> int:
     return len(_WINDOW_CASES)
 
 
-# Exercise 5.2 -----------------------------------------------------------------------------------
+# Exercise 5.1 (normalisation) ------------------------------------------------------------------
 
 
 def _normalisation_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
@@ -333,7 +334,7 @@ def _scaled_split(got: np.ndarray, split: np.ndarray, name: str, mean: np.ndarra
                  atol=1e-5, hint=f"{name}_z = ({name} - mean) / std with the training mean and std.")
 
 
-@checker("5.2", "normalisation fitted on train only")
+@checker("5.1", "normalisation fitted on train only")
 def check_normalise_splits(answer: Callable[..., Any]) -> int:
     """Per-channel statistics of train (NaN skipped) applied to all three splits, NaN kept."""
     n_checks = 0

@@ -6,7 +6,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import pytest
 
-from utils.plotting import COURSE_STYLE, bar_chart, labelled_axes, use_course_style
+from utils.plotting import COURSE_STYLE, bar_chart, confusion_matrix, labelled_axes, use_course_style
 
 
 def test_use_course_style_sets_every_course_rc_param():
@@ -73,3 +73,26 @@ def test_bar_chart_draws_on_given_axes():
     _, ax = plt.subplots()
     assert bar_chart(["only"], [0.5], title="t", ylabel="y", ax=ax) is ax
     assert len(ax.patches) == 1
+
+
+def test_confusion_matrix_counts_true_against_predicted_and_writes_them():
+    counts = confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], ["a", "b", "c"], title="t")
+    assert counts.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+    ax = plt.gcf().axes[0]
+    assert ax.get_title() == "t" and ax.get_xlabel() == "predicted class"
+    assert sorted(text.get_text() for text in ax.texts) == ["1", "1", "1", "1", "2"]
+    assert [tick.get_text() for tick in ax.get_xticklabels()] == ["a", "b", "c"]
+    plt.close("all")
+
+
+@pytest.mark.parametrize("true, predicted, phrase", [
+    ([0, 1], [0], "same length"),
+    ([[0, 1]], [[0, 1]], "1-D"),
+    ([0, 3], [0, 1], "class indices 0..2"),
+    ([0, 1], [0.0, 1.0], "class indices"),
+    ([0, -1], [0, 1], "class indices"),
+])
+def test_confusion_matrix_rejects_what_is_not_class_indices(true, predicted, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        confusion_matrix(true, predicted, ["a", "b", "c"], title="t")
+    plt.close("all")

@@ -63,3 +63,44 @@ def bar_chart(
         ax.axhline(reference, color="#d62728", linestyle="--", label=reference_label)
         ax.legend()
     return ax
+
+
+def confusion_matrix(
+    true: Sequence[int] | np.ndarray,
+    predicted: Sequence[int] | np.ndarray,
+    classes: Sequence[str],
+    *,
+    title: str,
+    xlabel: str = "predicted class",
+    ylabel: str = "true class",
+    ax: Axes | None = None,
+) -> np.ndarray:
+    """Plot and return the confusion counts, ``counts[i, j]`` = items of class ``i`` predicted as ``j``.
+
+    Cells are coloured by the share of their row (of the true class), so that rare and common
+    classes read on the same scale; the counts are written in the cells that are not empty.
+    """
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    if true.ndim != 1 or true.shape != predicted.shape:
+        raise ValueError(f"true and predicted must be 1-D class indices of the same length, got shapes "
+                         f"{true.shape} and {predicted.shape}; pass predicted.argmax(axis=-1) for probabilities.")
+    n = len(classes)
+    for name, values in (("true", true), ("predicted", predicted)):
+        if values.size and (not np.issubdtype(values.dtype, np.integer) or values.min() < 0 or values.max() >= n):
+            raise ValueError(f"{name} must hold class indices 0..{n - 1} (one per name in classes); "
+                             f"got values from {values.min()} to {values.max()} of type {values.dtype}.")
+    counts = np.zeros((n, n), dtype=int)
+    np.add.at(counts, (true, predicted), 1)
+    rows = counts.sum(axis=1, keepdims=True)
+    shares = counts / np.maximum(rows, 1)
+    ax = labelled_axes(title, xlabel, ylabel, ax)
+    image = ax.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    for (i, j), count in np.ndenumerate(counts):
+        if count:
+            ax.text(j, i, count, ha="center", va="center", fontsize=8,
+                    color="white" if shares[i, j] > 0.5 else "black")
+    ax.set_xticks(range(n), classes)
+    ax.set_yticks(range(n), classes)
+    ax.grid(False)
+    ax.figure.colorbar(image, ax=ax, label="share of the true class")
+    return counts

@@ -159,6 +159,29 @@ def scores_with_numpy_division(labels, predicted, mask):
         return [precision, recall, 2 * precision * recall / (precision + recall)]
 
 
+def accuracy_three_times(labels, predicted, mask=None):
+    keep = np.ones(np.shape(labels), bool) if mask is None else np.asarray(mask, bool)
+    accuracy = float(np.mean(np.asarray(labels)[keep] == np.asarray(predicted)[keep]))
+    return accuracy, accuracy, accuracy
+
+
+def mask_as_integer_index(labels, predicted, mask=None):
+    # Indexes with the mask's 0/1 values as positions (steps 0 and 1) instead of selecting with it.
+    flat_labels, flat_predicted = np.ravel(labels), np.ravel(predicted)
+    if mask is not None:
+        where = np.ravel(mask).astype(int)
+        flat_labels, flat_predicted = flat_labels[where], flat_predicted[where]
+    hits = np.sum((flat_predicted == 1) & (flat_labels == 1))
+    precision = hits / max(np.sum(flat_predicted == 1), 1)
+    recall = hits / max(np.sum(flat_labels == 1), 1)
+    return float(precision), float(recall), float(2 * precision * recall / (precision + recall) if hits else 0.0)
+
+
+def test_unmasked_case_hint_does_not_mention_the_mask():
+    message = _failure(check_precision_recall_f1, lambda *a: (0.0, 0.0, 0.0))
+    assert "every step real" in message and "mask is True" not in message
+
+
 def test_precision_recall_f1_alternative_correct_answers_pass(capsys):
     check_precision_recall_f1(scores_by_counting)
     check_precision_recall_f1(lambda *args: list(scores_by_counting(*args)))
@@ -181,7 +204,10 @@ def test_precision_recall_f1_alternative_correct_answers_pass(capsys):
         (lambda *a: scores_by_counting(*a)[2], ["return three numbers (precision, recall, f1)", "float"]),
         (lambda *a: (scores_by_counting(*a)[0], scores_by_counting(*a)[1], 0.7),
          ["your F1 on", "Your precision and recall are right"]),
-        (lambda *a: (0.0, 0.0, 0.0), ["your precision on", "largest difference"]),
+        (lambda *a: (0.0, 0.0, 0.0),
+         ["your precision on", "largest difference", "Precision = hits / steps predicted 1"]),
+        (accuracy_three_times, ["all three numbers are the per-step accuracy", "Precision = hits / steps predicted 1"]),
+        (mask_as_integer_index, ["your precision on one row of 8 steps, every step real", "predicted 1"]),
     ],
 )
 def test_precision_recall_f1_mistakes_are_named(answer, phrases):

@@ -492,6 +492,10 @@ def _f1_suspects(labels: np.ndarray, predicted: np.ndarray, mask: np.ndarray) ->
          "right), recall = hits / true rare steps (how many of the true 1s you found)."),
         (precision_recall_f1(1 - labels, 1 - predicted, mask),
          "these are the scores of the common class (label 0): score the rare class, label 1."),
+        ((accuracy, accuracy, accuracy),
+         "all three numbers are the per-step accuracy (the share of steps where the prediction equals the "
+         "label). Precision = hits / steps predicted 1, recall = hits / steps that are truly 1, where a hit is "
+         "a step predicted 1 whose label is 1; F1 = 2 P R / (P + R)."),
         ((precision, recall, accuracy),
          "your F1 is the per-step accuracy; F1 is the harmonic mean of precision and recall, "
          "2 P R / (P + R), which always predicting 0 cannot raise."),
@@ -532,9 +536,11 @@ def check_precision_recall_f1(answer: Callable[..., Any]) -> int:
         for wrong, message in _f1_suspects(labels, predicted, mask):
             if np.allclose(got, wrong, atol=1e-9):
                 raise Mistake(f"{message} (Seen on {on}.)")
+        padded = "" if mask.all() else " Count only the steps where mask is True."
+        definitions = {"precision": "Precision = hits / steps predicted 1 (a hit: predicted 1 and labelled 1).",
+                       "recall": "Recall = hits / steps labelled 1 (a hit: predicted 1 and labelled 1)."}
         for k, name in enumerate(("precision", "recall")):
-            expect_close(got[k:k + 1], expected[k:k + 1], f"your {name} on {on}",
-                         hint="Count only the steps where mask is True.")
+            expect_close(got[k:k + 1], expected[k:k + 1], f"your {name} on {on}", hint=definitions[name] + padded)
         expect_close(got[2:], np.array([_f1_from(got[0], got[1])]), f"your F1 on {on}",
                      hint="Your precision and recall are right; F1 = 2 P R / (P + R).")
     return n_checks

@@ -411,3 +411,19 @@ def test_a_bar_in_a_figure_name_is_escaped_in_the_results_table():
     record = {"wall_time_s": 1.0, "metrics": {"largest |slope - log10 rho|": 0.001}}
     table = render_results_table({3: {"jax": record}})
     assert "| 3 | largest \\|slope - log10 rho\\| | - | 0.001 | - |" in table.splitlines()
+
+
+def test_save_adds_the_parity_checks_as_figures_and_targets(tmp_path, capsys):
+    from utils.parity import ParityLog
+
+    parity = ParityLog(tolerance=1e-5)
+    parity.check("cell vs layer", [1.0], [1.0 + 1e-7])
+    session = Session(chapter=4, backend="jax", mode="quick", seed=1)
+    path = save(session, {"mae": 1.0}, [Target("mae", "<", 2.0, why="learns", full_only=False)],
+                directory=tmp_path, parity=parity)
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["metrics"]["max difference: cell vs layer"] == pytest.approx(1e-7)
+    assert {"target": "max difference: cell vs layer <= 1e-05", "why": "float32 agreement with the reference",
+            "met": True} in record["targets"]
+    out = capsys.readouterr().out
+    assert "2 targets met" in out and "- learns  [mae < 2.0]" in out

@@ -28,6 +28,7 @@ from utils.files import write_text_atomically
 
 if TYPE_CHECKING:  # importing utils.course would import Keras, which this module does not need
     from utils.course import Session
+    from utils.parity import ParityLog
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "results"
@@ -103,15 +104,30 @@ def write_json(path: Path, data: object) -> None:
     write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
+def parity_targets(parity: ParityLog) -> list[Target]:
+    """One target per recorded parity check: its difference stays within its tolerance."""
+    return [Target(f"max difference: {name}", "<=", parity.tolerances[name],
+                   "float32 agreement with the reference", full_only=False) for name in parity]
+
+
 def save(
     session: Session,
     metrics: Mapping[str, float],
     targets: Sequence[Target] = (),
     directory: Path | None = None,
+    parity: ParityLog | None = None,
 ) -> Path:
-    """Check the targets, then write the chapter's figures, wall time, backend and mode."""
+    """Check the targets, then write the chapter's figures, wall time, backend and mode.
+
+    ``parity``, the chapter's :class:`~utils.parity.ParityLog`, adds every recorded difference
+    to the figures and a target that it stays within its tolerance.
+    """
     clean = {name: float(value) for name, value in metrics.items()}
-    report = check_targets(clean, targets, session.mode)
+    all_targets = list(targets)
+    if parity is not None:
+        clean.update(parity.metrics())
+        all_targets += parity_targets(parity)
+    report = check_targets(clean, all_targets, session.mode)
     record = {
         "chapter": session.chapter,
         "backend": session.backend,
@@ -129,6 +145,11 @@ def save(
     write_json(path, record)
     print(f"Saved {len(clean)} figures to {path.relative_to(path.parent.parent)} "
           f"({record['wall_time_s']} s, {len(report)} targets met).")
+    claims = [line for line in report if not str(line["why"]).startswith("float32 agreement")]
+    if claims:
+        print("Targets checked in this mode (each met):")
+        for line in claims:
+            print(f"  - {line['why']}  [{line['target']}]")
     return path
 
 

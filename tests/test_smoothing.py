@@ -1,0 +1,129 @@
+"""utils.smoothing: the interpolated Kneser-Ney character model and order selection."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from utils import data
+from utils.labelling import split_by_position
+from utils.sampling import generate, greedy
+from utils.smoothing import KneserNeyLM, fit_kneser_ney, select_order
+from utils.text import CharVocab
+
+TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat. " * 3
+VOCAB = CharVocab(TEXT + "QZ")  # Q and Z never occur in the training text
+
+
+@pytest.mark.parametrize("order", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("options", [{}, {"discount": 0.75}, {"method": "absolute"}])
+def test_every_context_gives_a_distribution(order, options):
+    model = fit_kneser_ney(TEXT, order, VOCAB, **options)
+    for context in ["", "t", "the ", "on a m", "QQZQZ", "xyz"[:0] + "dog ", "mat. a"]:
+        probs = model.distribution(context)
+        assert probs.shape == (len(VOCAB),)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-12)
+        assert (probs > 0).all(), "every character, seen in training or not, needs P > 0"
+
+
+def test_distribution_matches_the_per_character_probabilities():
+    model = fit_kneser_ney(TEXT, 3, VOCAB)
+    text = "the dog met a cat"
+    probs = model.probabilities(text, history="on a mat. ")
+    ids = VOCAB.encode(text)
+    full = "on a mat. " + text
+    for t in (0, 1, 5, len(text) - 1):
+        context = full[: len("on a mat. ") + t]
+        assert probs[t] == pytest.approx(model.distribution(context)[ids[t]], rel=1e-12)
+    # Without history the first character is predicted from the empty context.
+    assert model.probabilities(text)[0] == pytest.approx(model.distribution("")[ids[0]])
+
+
+def test_a_hand_computed_bigram_model():
+    # Order 1 on "abab" with discount 0.5. Level 1 (continuation counts): a is preceded by {b}, b by {a}:
+    # P1(a) = P1(b) = (1 - 0.5) / 2 + (2 * 0.5 / 2) / 3, P1(c) = (1 / 2) / 3. Level 2 after 'a': count(ab) = 2.
+    vocab = CharVocab("abc")  # ids: a, b, c
+    model = KneserNeyLM(1, vocab, discount=0.5).fit("abab")
+    p1 = np.array([0.25 + 1 / 6, 0.25 + 1 / 6, 1 / 6])
+    np.testing.assert_allclose(model.distribution(""), p1)
+    after_a = np.array([0.0, 1.5 / 2, 0.0]) + (0.5 / 2) * p1
+    np.testing.assert_allclose(model.distribution("a"), after_a)
+    np.testing.assert_allclose(model.distribution("c"), p1)  # an unseen context backs off
+
+
+def test_unseen_characters_and_contexts_back_off_to_the_uniform_floor():
+    model = fit_kneser_ney(TEXT, 4, VOCAB)
+    q = VOCAB.index["Q"]
+    assert 0 < model.distribution("the ")[q] < 1 / len(VOCAB)
+    assert model.bits_per_char("QZQ") < 30
+
+
+def test_more_order_helps_on_repetitive_text():
+    train, held = TEXT, "the cat sat on the log. a dog met on a mat. "
+    scores = [fit_kneser_ney(train, k, VOCAB).bits_per_char(held) for k in (0, 1, 3)]
+    assert scores[0] > scores[1] > scores[2]
+    assert scores[0] < np.log2(len(VOCAB))
+
+
+def test_ids_and_text_agree():
+    by_text = fit_kneser_ney(TEXT, 2, VOCAB)
+    by_ids = fit_kneser_ney(VOCAB.encode(TEXT), 2, len(VOCAB))
+    np.testing.assert_allclose(by_text.probabilities("a cat"), by_ids.probabilities(VOCAB.encode("a cat")))
+
+
+def test_discounts_are_estimated_per_level_and_bounded():
+    model = fit_kneser_ney(TEXT * 3, 3, VOCAB)
+    discounts = model.discounts()
+    assert len(discounts) == 4
+    for d1, d2, d3 in discounts:
+        assert 0.05 <= d1 <= 1 and 0.05 <= d2 <= 2 and 0.05 <= d3 <= 3
+
+
+def test_the_step_function_drives_generation():
+    model = fit_kneser_ney(TEXT, 3, VOCAB)
+    out = generate(model.step, VOCAB.encode("the c"), 6, greedy, vocab_size=len(VOCAB))
+    assert VOCAB.decode(out) == "at on "  # "sat on" is twice as common as "cat sat"
+
+
+def test_select_order_picks_the_lowest_validation_score():
+    selection = select_order(TEXT, "the dog sat on a mat. ", VOCAB, orders=[1, 2, 3])
+    assert set(selection.bits_per_char) == {1, 2, 3}
+    assert selection.bits_per_char[selection.best_order] == min(selection.bits_per_char.values())
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "phrase"),
+    [
+        (lambda: KneserNeyLM(-1, VOCAB), ValueError, "order must be at least 0"),
+        (lambda: KneserNeyLM(2.0, VOCAB), TypeError, "order must be a whole number"),
+        (lambda: KneserNeyLM(2, VOCAB, discount=0.0), ValueError, r"discount must lie in \(0, 1\]"),
+        (lambda: KneserNeyLM(2, VOCAB, method="witten-bell"), ValueError, "method must be one of"),
+        (lambda: KneserNeyLM(20, 103), ValueError, "too large"),
+        (lambda: KneserNeyLM(3, VOCAB).fit("at"), ValueError, "too few"),
+        (lambda: KneserNeyLM(1, VOCAB).distribution("a"), ValueError, "not fitted"),
+        (lambda: fit_kneser_ney(TEXT, 1, VOCAB).bits_per_char(""), ValueError, "text is empty"),
+        (lambda: fit_kneser_ney(TEXT, 1, VOCAB).bits_per_char("the €"), ValueError, "not in this vocabulary"),
+        (lambda: fit_kneser_ney([0, 1, 2], 1, 3).bits_per_char("abc"), TypeError, "CharVocab"),
+        (lambda: fit_kneser_ney([0, 1, 7], 1, 3), ValueError, "outside the vocabulary"),
+        (lambda: select_order(TEXT, "the", VOCAB, orders=[]), ValueError, "orders is empty"),
+    ],
+)
+def test_errors_say_what_is_wrong(call, error, phrase):
+    with pytest.raises(error, match=phrase):
+        call()
+
+
+def test_the_course_text_at_order_8_is_fast_and_beats_absolute_discounting():
+    corpus = data.load_python_docs_text()
+    vocab = CharVocab(corpus)
+    _, _, test = split_by_position(len(corpus))
+    train, held = corpus[: test.start], corpus[test]
+    start = time.perf_counter()
+    model = fit_kneser_ney(train, 8, vocab)
+    bits = model.bits_per_char(held, history=train)
+    assert time.perf_counter() - start < 5.0
+    assert 1.5 < bits < 1.7  # measured 1.600 bits per character
+    absolute = fit_kneser_ney(train, 5, vocab, method="absolute").bits_per_char(held, history=train)
+    assert bits < absolute

@@ -88,7 +88,7 @@ def bag_cached_on_first_word(tokens, vocab, _cache={}):  # noqa: B006 - the lear
 
 def test_bag_of_words_alternative_correct_answer_passes(capsys):
     check_bag_of_words(bag_with_counter)
-    assert "passed all 6 checks" in capsys.readouterr().out
+    assert "passed all 7 checks" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def windows_as_a_list(series, window, horizon):
 
 def test_make_windows_alternative_correct_answer_passes(capsys):
     check_make_windows(windows_with_a_loop)
-    assert "passed all 4 checks" in capsys.readouterr().out
+    assert "passed all 6 checks" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -298,3 +298,122 @@ def test_next_char_distribution_mistakes_are_named(answer, phrases):
     assert message.startswith("Exercise 1.3 (n-gram next-character distribution): ")
     for phrase in phrases:
         assert phrase in message
+
+
+# Inputs that tell answers apart, results the checker must read without crashing, inputs left alone ---
+
+
+def bag_breaks_at_unknown_word(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        if token not in vocab:
+            break  # meant `continue`
+        vector[vocab[token]] += 1
+    return vector
+
+
+def bag_returns_at_unknown_word(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        if token not in vocab:
+            return vector
+        vector[vocab[token]] += 1
+    return vector
+
+
+def bag_consumes_the_sentence(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    while tokens:
+        token = tokens.pop()
+        if token in vocab:
+            vector[vocab[token]] += 1
+    return vector
+
+
+def windows_of_positions(series, window, horizon):
+    n = len(series) - window - horizon + 1
+    X = np.array([np.arange(i, i + window) for i in range(n)], dtype=float)  # the indices, never read
+    return X, series[window + horizon - 1 :]
+
+
+def windows_targets_as_positions(series, window, horizon):
+    n = len(series) - window - horizon + 1
+    X = np.array([series[i : i + window] for i in range(n)])
+    return X, np.arange(window + horizon - 1, len(series), dtype=float)
+
+
+def windows_none_found(series, window, horizon):
+    X, y = [], []
+    for start in range(len(series) - window - horizon + 1, len(series) - window - horizon + 1):
+        X.append(series[start : start + window])
+    return np.array(X), np.array(y)
+
+
+def windows_targets_as_a_column(series, window, horizon):
+    X, y = make_windows(series, window, horizon)
+    return X, y[:, None]
+
+
+def windows_with_a_channel_axis(series, window, horizon):
+    X, y = make_windows(series, window, horizon)
+    return X[:, :, None], y  # the (n, window, 1) layout of a Keras recurrent layer, one chapter early
+
+
+def windows_scalar_target(series, window, horizon):
+    X, y = make_windows(series, window, horizon)
+    return X, float(y[0])
+
+
+def windows_nan_targets(series, window, horizon):
+    X, y = make_windows(series, window, horizon)
+    return X, np.full(len(y), np.nan)
+
+
+def windows_one_step_only(series, window, horizon):
+    if horizon != 1:
+        raise NotImplementedError
+    return make_windows(series, window, horizon)
+
+
+def distribution_smooths_the_table_in_place(counts, context, order, vocab_size, alpha):
+    observed = counts.get(context[len(context) - order :] if order else "", np.zeros(vocab_size))
+    observed += alpha  # writes into the table of counts
+    return observed / observed.sum()
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "phrases"),
+    [
+        (check_bag_of_words, bag_breaks_at_unknown_word,
+         ["stops at the first word that is not in the vocabulary", "'pizza'", "`continue`"]),
+        (check_bag_of_words, bag_returns_at_unknown_word, ["stops at the first word that is not in the vocabulary"]),
+        (check_bag_of_words, bag_consumes_the_sentence, ["changed its input `tokens` in place"]),
+        (check_make_windows, windows_of_positions, ["your windows hold positions", "15 random values"]),
+        (check_make_windows, windows_targets_as_positions, ["your targets are positions (indices)", "random values"]),
+        (check_make_windows, windows_none_found, ["returned no windows", "there are length - window - horizon + 1 = 7"]),
+        (check_make_windows, windows_targets_as_a_column, ["y should be a 1-D array", "shape (7, 1)"]),
+        (check_make_windows, windows_with_a_channel_axis, ["X should be a 2-D array", "shape (7, 3, 1)"]),
+        (check_make_windows, windows_scalar_target, ["y should be a 1-D array", "shape ()"]),
+        (check_make_windows, windows_nan_targets, ["y for series=np.arange(10)", "contains NaN"]),
+        (check_make_windows, windows_one_step_only,
+         ["unfinished", "NotImplementedError on series=np.arange(12), window=4, horizon=3", "earlier case passed"]),
+        (check_next_char_distribution, distribution_smooths_the_table_in_place,
+         ["changed its input `counts['a']` in place"]),
+    ],
+)
+def test_newly_caught_mistakes_are_named(check, answer, phrases):
+    message = _failure(check, answer)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+def test_make_windows_off_by_one_on_a_shuffled_series_names_the_steps():
+    def late_on_data_only(series, window, horizon):
+        X, y = make_windows(series, window, horizon)
+        if np.array_equal(series, np.arange(len(series))):
+            return X, y
+        return X, np.append(y[1:], series[-1])  # one step late, read from the values
+
+    message = _failure(check_make_windows, late_on_data_only)
+    assert "the target of window 0 should be series[5], you gave series[6]" in message
+    assert "off by +1 steps" in message

@@ -245,3 +245,72 @@ def test_masked_final_state_mistakes_are_named(answer, phrases):
     assert message.startswith("Exercise 2.3 (the final state of a masked batch): ")
     for phrase in phrases:
         assert phrase in message
+
+
+# Inputs left alone, inverted masks, empty results, unfinished answers --------------------------------
+
+
+def step_updates_the_state_in_place(x_t, s_prev, U, W, b):
+    s_prev[:] = np.tanh(U @ x_t + W @ s_prev + b)  # "update the state" by writing into the argument
+    return s_prev
+
+
+def step_adds_into_the_bias(x_t, s_prev, U, W, b):
+    b += U @ x_t + W @ s_prev
+    return np.tanh(b)
+
+
+def masked_with_the_where_swapped(X, mask, U, W, b):
+    state = np.zeros((X.shape[0], W.shape[0]))
+    for t in range(X.shape[1]):
+        candidate = np.tanh(X[:, t] @ U.T + state @ W.T + b)
+        state = np.where(mask[:, t, None], state, candidate)  # the branches the wrong way round
+    return state
+
+
+def masked_skipping_true_steps(X, mask, U, W, b):
+    final = []
+    for x_row, m_row in zip(X, mask, strict=True):
+        s = np.zeros(W.shape[0])
+        for x_t, padded in zip(x_row, m_row, strict=True):  # reads the mask as "is padding"
+            if not padded:
+                s = np.tanh(U @ x_t + W @ s + b)
+        final.append(s)
+    return np.array(final)
+
+
+def masked_post_padding_only(X, mask, U, W, b):
+    if not mask[:, 0].all():
+        raise NotImplementedError("padding before the data: later")
+    lengths = mask.sum(axis=1)
+    return rnn_forward(X, U, W, b)[np.arange(len(X)), lengths - 1]
+
+
+def masked_inverted_after_the_first_case(X, mask, U, W, b):
+    return masked_final_state(X, mask if mask.all() else ~mask, U, W, b)
+
+
+def masked_nothing_returned(X, mask, U, W, b):
+    return np.zeros((0, W.shape[0]))
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "phrases"),
+    [
+        (check_rnn_step, step_updates_the_state_in_place, ["changed its input `s_prev` in place", "copy"]),
+        (check_rnn_step, step_adds_into_the_bias, ["changed its input `b` in place"]),
+        (check_masked_final_state, masked_with_the_where_swapped,
+         ["as if the mask were inverted", "True at the real steps", "a batch without padding"]),
+        (check_masked_final_state, masked_skipping_true_steps, ["mask were inverted"]),
+        (check_masked_final_state, masked_inverted_after_the_first_case,
+         ["the mask is inverted", "padding with non-zero values after the data"]),
+        (check_masked_final_state, masked_post_padding_only,
+         ["unfinished", "NotImplementedError on padding before the data", "the 3 earlier cases passed"]),
+        (check_masked_final_state, masked_nothing_returned,
+         ["your final states is empty", "returned no values", "a batch without padding"]),
+    ],
+)
+def test_newly_caught_mistakes_are_named(check, answer, phrases):
+    message = _failure(check, answer)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -251,7 +251,7 @@ def clip_squared_norm(grads, max_norm):
 
 def test_clip_alternative_correct_answer_passes(capsys):
     check_clip_by_global_norm(clip_with_math)
-    assert "passed all 5 checks" in capsys.readouterr().out
+    assert "passed all 6 checks" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -272,3 +272,46 @@ def test_clip_mistakes_are_named(answer, phrases):
     assert message.startswith("Exercise 3.3 (clipping by global norm): ")
     for phrase in phrases:
         assert phrase in message
+
+
+# Inputs left alone, every shape of gradient, empty results -------------------------------------------
+
+
+def step_scales_grad_s_in_place(grad_s, s, W):
+    grad_s *= 1 - s**2
+    return W.T @ grad_s
+
+
+def grad_w_accumulates_into_direct(states, direct, W):
+    dW = np.zeros_like(W)
+    for t in range(len(direct), 0, -1):
+        delta = (1 - states[t] ** 2) * direct[t - 1]
+        dW += np.outer(delta, states[t - 1])
+        if t > 1:
+            direct[t - 2] += W.T @ delta  # carries the gradient back by writing into the input
+    return dW
+
+
+def clip_by_trace_for_matrices(grads, max_norm):
+    squares = [np.trace(g.T @ g) if g.ndim == 2 else g @ g for g in grads]  # 1-D and 2-D only
+    norm = np.sqrt(sum(squares))
+    return [g * min(1.0, max_norm / norm) if norm > 0 else g.copy() for g in grads]
+
+
+def clip_returns_nothing(grads, max_norm):
+    return []
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "phrases"),
+    [
+        (check_backward_step, step_scales_grad_s_in_place, ["changed its input `grad_s` in place"]),
+        (check_grad_W, grad_w_accumulates_into_direct, ["changed its input `direct` in place"]),
+        (check_clip_by_global_norm, clip_by_trace_for_matrices, ["raised ValueError", "a 3-D array"]),
+        (check_clip_by_global_norm, clip_returns_nothing, ["one array per gradient (2 here)", "list of 0 items"]),
+    ],
+)
+def test_newly_caught_mistakes_are_named(check, answer, phrases):
+    message = _failure(check, answer)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -250,3 +250,47 @@ def test_parameter_count_that_ignores_reset_after():
         return gated.parameter_count(cell, n, d, True)
 
     assert "with reset_after=False the GRU has one bias per block" in _failure(check_parameter_count, ignores)
+
+
+# Inputs left alone, unfinished answers, empty results ------------------------------------------------
+
+
+def lstm_updates_the_cell_in_place(x_t, s_prev, c_prev, U, W, b):
+    d = len(s_prev)
+    a = U @ x_t + W @ s_prev + b
+    i, f, g, o = sigmoid(a[:d]), sigmoid(a[d:2 * d]), np.tanh(a[2 * d:3 * d]), sigmoid(a[3 * d:])
+    c_prev *= f
+    c_prev += i * g
+    return o * np.tanh(c_prev), c_prev
+
+
+def gru_reset_before_only(x_t, s_prev, U, W, b, reset_after):
+    if reset_after:
+        raise NotImplementedError("the reset_after=True variant")
+    return gated.gru_step(x_t, s_prev, U, W, b, reset_after)
+
+
+def count_without_gru_yet(cell, n, d, reset_after=True):
+    block = d * n + d * d + d
+    if cell == "simple":
+        return block
+    if cell == "lstm":
+        return 4 * block
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "phrases"),
+    [
+        (check_lstm_step, lstm_updates_the_cell_in_place, ["changed its input `c_prev` in place"]),
+        (check_lstm_step, lambda *a: (np.zeros(0), gated.lstm_step(*a)[1]), ["your s_t is empty", "no values"]),
+        (check_gru_step, gru_reset_before_only,
+         ["unfinished", "NotImplementedError on reset_after=True, n=3, d=2", "the 3 earlier cases passed"]),
+        (check_parameter_count, count_without_gru_yet,
+         ["unfinished", "NotImplementedError on cell='gru', reset_after=True, n=3, d=5", "earlier cases passed"]),
+    ],
+)
+def test_newly_caught_mistakes_are_named(check, answer, phrases):
+    message = _failure(check, answer)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"

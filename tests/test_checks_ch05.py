@@ -120,10 +120,11 @@ def test_splitting_on_single_spaces_is_caught_at_the_double_space():
 # Exercise 5.4: precision, recall and F1 of the rare class ---------------------------------------
 
 
-def scores_by_counting(labels, predicted, mask, swap=False, positive=1, f1="harmonic", use_mask="both",
+def scores_by_counting(labels, predicted, mask=None, swap=False, positive=1, f1="harmonic", use_mask="both",
                        percent=False):
     """Count true positives by hand, as a learner might, with one thing changeable."""
-    labels, predicted, mask = np.asarray(labels), np.asarray(predicted), np.asarray(mask, dtype=bool)
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    mask = np.ones(labels.shape, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     if use_mask == "both":
         labels, predicted = labels[mask], predicted[mask]
     elif use_mask == "labels":
@@ -143,15 +144,17 @@ def scores_by_counting(labels, predicted, mask, swap=False, positive=1, f1="harm
     return float(scale * precision), float(scale * recall), float(scale * score)
 
 
-def scores_with_plain_division(labels, predicted, mask):
-    labels, predicted = np.asarray(labels)[np.asarray(mask)].tolist(), np.asarray(predicted)[np.asarray(mask)].tolist()
+def scores_with_plain_division(labels, predicted, mask=None):
+    mask = np.ones(np.shape(labels), dtype=bool) if mask is None else np.asarray(mask)
+    labels, predicted = np.asarray(labels)[mask].tolist(), np.asarray(predicted)[mask].tolist()
     hits = sum(1 for y, p in zip(labels, predicted) if y == p == 1)
     precision, recall = hits / sum(predicted), hits / sum(labels)
     return precision, recall, 2 * precision * recall / (precision + recall)
 
 
-def scores_with_numpy_division(labels, predicted, mask):
-    labels, predicted = np.asarray(labels)[mask], np.asarray(predicted)[mask]
+def scores_with_numpy_division(labels, predicted, mask=None):
+    if mask is not None:
+        labels, predicted = np.asarray(labels)[mask], np.asarray(predicted)[mask]
     hits = np.sum(labels * predicted)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -185,7 +188,7 @@ def test_unmasked_case_hint_does_not_mention_the_mask():
 def test_precision_recall_f1_alternative_correct_answers_pass(capsys):
     check_precision_recall_f1(scores_by_counting)
     check_precision_recall_f1(lambda *args: list(scores_by_counting(*args)))
-    assert capsys.readouterr().out.count("passed all 5 checks") == 2
+    assert capsys.readouterr().out.count("passed all 8 checks") == 2
 
 
 @pytest.mark.parametrize(
@@ -277,7 +280,7 @@ def test_forecast_windows_alternative_correct_answers_pass(capsys):
     check_forecast_windows(windows_by_loop)
     check_forecast_windows(windows_by_stride_tricks)
     check_forecast_windows(lambda *args: list(windows_by_loop(*args)))
-    assert capsys.readouterr().out.count("passed all 6 checks") == 3
+    assert capsys.readouterr().out.count("passed all 8 checks") == 3
 
 
 @pytest.mark.parametrize(
@@ -407,3 +410,151 @@ def test_normalise_splits_mistakes_are_named(answer, phrases):
     assert message.startswith("Exercise 5.1 (normalisation fitted on train only): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+# ================================================================================================
+# Every input form the exercises allow, inputs left alone, empty results, unfinished answers
+# ================================================================================================
+
+
+def windows_two_dimensional_only(inputs, target, window, horizon):
+    if np.ndim(inputs) == 1:
+        raise NotImplementedError("one channel: later")
+    return windows_by_loop(inputs, target, window, horizon)
+
+
+def windows_without_a_channel_axis(inputs, target, window, horizon):
+    X, Y = windows_by_loop(inputs, target, window, horizon)
+    return (X[:, :, 0] if np.ndim(inputs) == 1 else X), Y
+
+
+def windows_reshape_the_callers_array(inputs, target, window, horizon):
+    if inputs.ndim == 1:
+        inputs.shape = (len(inputs), 1)  # changes the caller's array, unlike inputs.reshape(-1, 1)
+    return windows_by_loop(inputs, target, window, horizon)
+
+
+def windows_targets_as_step_numbers(inputs, target, window, horizon):
+    X, Y = windows_by_stride_tricks(inputs, target, window, horizon)
+    starts = complete_starts(inputs, target, window, horizon)
+    return X, (starts[:, None] + window + np.arange(horizon)).astype(float)  # the indices, never looked up
+
+
+def windows_positions_unless_values_are_positions(inputs, target, window, horizon, inputs_too=False):
+    """Right on the series whose values are their step numbers; step numbers everywhere else."""
+    X, Y = windows_by_stride_tricks(inputs, target, window, horizon)
+    values = np.asarray(inputs)[~np.isnan(inputs)]
+    if np.array_equal(values, np.round(values)):  # the cases whose values are step numbers
+        return X, Y
+    starts = complete_starts(inputs, target, window, horizon)
+    if inputs_too:
+        X = np.repeat((starts[:, None] + np.arange(window))[:, :, None], X.shape[2], axis=2).astype(float)
+        return X, Y
+    return X, (starts[:, None] + window + np.arange(horizon)).astype(float)
+
+
+def complete_starts(inputs, target, window, horizon):
+    inputs = np.asarray(inputs, dtype=float).reshape(len(target), -1)
+    return np.array([i for i in range(len(target) - window - horizon + 1)
+                     if not (np.isnan(inputs[i:i + window]).any() or np.isnan(target[i + window:i + window + horizon]).any())])
+
+
+def windows_none_kept(inputs, target, window, horizon):
+    channels = 1 if np.ndim(inputs) == 1 else np.shape(inputs)[1]
+    return np.zeros((0, window, channels)), np.zeros((0, horizon))
+
+
+def normalise_in_place(train, validation, test):
+    mean = np.nanmean(train, axis=0)
+    std = np.nanstd(train, axis=0)
+    std[std == 0] = 1.0
+    for split in (train, validation, test):
+        split -= mean
+        split /= std
+    return train, validation, test, mean, std
+
+
+def scores_for_mask_none_only(labels, predicted, mask=None):
+    if mask is not None:
+        raise NotImplementedError("padded batches: later")
+    return scores_by_counting(labels, predicted)
+
+
+def scores_with_inverted_mask(labels, predicted, mask=None):
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    if mask is not None:
+        padding = np.asarray(mask, dtype=bool)  # read as "where the padding is"
+        labels, predicted = labels[~padding], predicted[~padding]
+    return scores_by_counting(labels, predicted)
+
+
+def scores_with_inverted_mask_with_padding(labels, predicted, mask=None):
+    # Inverted only where there is padding: an all-true mask is read the right way by chance.
+    if mask is not None and not np.all(mask):
+        return scores_with_inverted_mask(labels, predicted, mask)
+    return scores_by_counting(labels, predicted, mask)
+
+
+def scores_with_inverted_mask_everywhere(labels, predicted, mask=None):
+    keep = np.ones(np.shape(labels), dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
+    return scores_by_counting(np.asarray(labels)[~keep], np.asarray(predicted)[~keep])
+
+
+def scores_mask_on_predictions_only(labels, predicted, mask=None):
+    if mask is not None:
+        predicted = np.where(mask, predicted, 0)
+    return scores_by_counting(labels, predicted)
+
+
+def scores_mask_required(labels, predicted, mask):
+    return scores_by_counting(labels, predicted, mask)
+
+
+def scores_mask_none_as_false(labels, predicted, mask=None):
+    keep = np.asarray(mask, dtype=bool)  # None becomes False: no step is kept
+    return scores_by_counting(np.asarray(labels)[keep], np.asarray(predicted)[keep])
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "phrases"),
+    [
+        (check_forecast_windows, windows_two_dimensional_only,
+         ["unfinished", "NotImplementedError on 1-D inputs of shape (14,)", "the 6 earlier cases passed"]),
+        (check_forecast_windows, windows_without_a_channel_axis,
+         ["with 1-D inputs (one channel) each window still has its channels axis", "(n, 3, 1)"]),
+        (check_forecast_windows, windows_reshape_the_callers_array, ["changed its input `inputs` in place"]),
+        (check_forecast_windows, windows_targets_as_step_numbers,
+         ["not of `target`", "step numbers that were never looked up in `target`"]),
+        (check_forecast_windows, windows_positions_unless_values_are_positions,
+         ["Y holds step numbers", "not the values of `target`", "random readings"]),
+        (check_forecast_windows, lambda *a: windows_positions_unless_values_are_positions(*a, inputs_too=True),
+         ["X holds step numbers", "not the readings", "random readings"]),
+        (check_forecast_windows, windows_none_kept, ["returned no windows", "9 windows there touch no missing value"]),
+        (check_normalise_splits, normalise_in_place, ["changed its input `train` in place"]),
+        (check_precision_recall_f1, scores_for_mask_none_only,
+         ["unfinished", "NotImplementedError on one row of 8 steps, every step real", "earlier case passed"]),
+        (check_precision_recall_f1, scores_with_inverted_mask,
+         ["one row of 8 steps, every step real", "an inverted mask (labels[~mask]) keeps nothing"]),
+        (check_precision_recall_f1, scores_with_inverted_mask_with_padding,
+         ["the mask is inverted", "labels[mask], not labels[~mask]", "a padded batch of 2 rows of 6 steps"]),
+        (check_precision_recall_f1, scores_with_inverted_mask_everywhere,
+         ["mask=None", "Without a mask every step counts; you counted none", "inverted"]),
+        (check_precision_recall_f1, scores_mask_on_predictions_only,
+         ["applied to the predictions but not to the labels"]),
+        (check_precision_recall_f1, scores_mask_required,
+         ["raised TypeError", "'mask'", "no mask argument"]),
+        (check_precision_recall_f1, scores_mask_none_as_false,
+         ["every step real (mask=None)", "you counted none"]),
+    ],
+)
+def test_newly_caught_mistakes_are_named(check, answer, phrases):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        message = _failure(check, answer)
+    for phrase in phrases:
+        assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+def test_labels_only_mask_is_not_named_an_inverted_mask():
+    message = _failure(check_precision_recall_f1, lambda *a: scores_by_counting(*a, use_mask="labels"))
+    assert "applied to the labels but not to the predictions" in message and "inverted" not in message

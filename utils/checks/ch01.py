@@ -7,16 +7,29 @@ from typing import Any
 
 import numpy as np
 
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape
+from utils.checking import (
+    Mistake, as_array, call, checker, expect_array, expect_close, expect_shape, kind_of,
+)
 from utils.ngram import last_chars, next_char_distribution
 from utils.text import bag_of_words
 from utils.windows import make_windows
 
 
+_VOCAB = {"not": 3, "good": 0, "bad": 2, "food": 1, "was": 4}
+
+
+def _bag(answer: Callable[..., Any], tokens: list[str], described: str) -> np.ndarray:
+    """The learner's vector for ``tokens`` (given copies of the sentence and the vocabulary)."""
+    return expect_array(call(answer, list(tokens), dict(_VOCAB), on=described), "your vector",
+                        shape=(len(_VOCAB),),
+                        hint=f"A bag of words has one entry per vocabulary word ({len(_VOCAB)} here), "
+                        f"whatever the sentence length ({described}).")
+
+
 @checker("1.1", "bag of words")
 def check_bag_of_words(answer: Callable[..., Any]) -> int:
-    """Counts per vocabulary word, at the word's index, unknown words skipped."""
-    vocab = {"not": 3, "good": 0, "bad": 2, "food": 1, "was": 4}
+    """Counts per vocabulary word, at the word's index, unknown words skipped wherever they are."""
+    vocab = _VOCAB
     cases = [
         (["food", "was", "good"], "a sentence with three different words"),
         (["good", "not", "good", "good"], "a sentence that repeats a word"),
@@ -24,11 +37,8 @@ def check_bag_of_words(answer: Callable[..., Any]) -> int:
         ([], "an empty sentence"),
     ]
     for tokens, described in cases:
-        got = as_array(call(answer, list(tokens), dict(vocab), on=described), "your vector")
         expected = bag_of_words(tokens, vocab)
-        expect_shape(got, expected.shape, "your vector",
-                     f"A bag of words has one entry per vocabulary word ({len(vocab)} here), "
-                     "whatever the sentence length.")
+        got = _bag(answer, tokens, described)
         if tokens and got.sum() != expected.sum():
             if set(np.unique(got)) <= {0.0, 1.0} and expected.max() > 1:
                 raise Mistake(f"a word that occurs {int(expected.max())} times got the value 1: "
@@ -40,54 +50,111 @@ def check_bag_of_words(answer: Callable[..., Any]) -> int:
             raise Mistake(f"the counts are in the wrong places: for {tokens} the count of {word!r} "
                           f"belongs at index vocab[{word!r}] = {vocab[word]}, but your vector is "
                           f"{got.tolist()}.")
-    shuffled = as_array(call(answer, ["good", "was", "food"], dict(vocab), on="the same words reordered"), "vector")
-    if not np.array_equal(shuffled, bag_of_words(["food", "was", "good"], vocab)):
+    expected = bag_of_words(["food", "was", "good"], vocab)
+    shuffled = _bag(answer, ["good", "was", "food"], "the same words reordered")
+    if not np.array_equal(shuffled, expected):
         raise Mistake("reordering the words changed your vector; a bag of words must not depend on order.")
-    got = as_array(call(answer, ["good", "pizza"], dict(vocab),
-                        on="a sentence with a word that is not in the vocabulary"), "your vector")
-    expect_close(got, bag_of_words(["good", "pizza"], vocab), "your vector for ['good', 'pizza']",
-                 hint="Skip words that are not in the vocabulary.")
-    return len(cases) + 2
+    unknown_cases = [
+        (["good", "pizza"], "a sentence with a word that is not in the vocabulary"),
+        (["was", "good", "pizza", "food", "was", "salad", "not"],
+         "a sentence with words that are not in the vocabulary in the middle"),
+    ]
+    for tokens, described in unknown_cases:
+        expected = bag_of_words(tokens, vocab)
+        got = _bag(answer, tokens, described)
+        first_unknown = next(i for i, token in enumerate(tokens) if token not in vocab)
+        stopped = bag_of_words(tokens[:first_unknown], vocab)
+        if not np.array_equal(got, expected) and np.array_equal(got, stopped):
+            raise Mistake(f"your counting stops at the first word that is not in the vocabulary "
+                          f"({tokens[first_unknown]!r} in {tokens}): the words after it were not counted. "
+                          "Skip an unknown word and go on with the next one (`continue`, not `break` or "
+                          "`return`).")
+        expect_close(got, expected, f"your vector for {tokens}",
+                     hint="Skip words that are not in the vocabulary.")
+    return len(cases) + 1 + len(unknown_cases)
+
+
+_WINDOW_CASES = [
+    # series, window, horizon, the series in words. The first four hold their own positions (value t at
+    # step t), so that a message can say which step a value came from; the last two hold values that are
+    # not their positions, so that an answer built from the indices rather than the data fails.
+    (np.arange(10, dtype=float), 3, 1, "series=np.arange(10), window=3, horizon=1"),
+    (np.arange(12, dtype=float), 4, 3, "series=np.arange(12), window=4, horizon=3"),
+    (np.arange(6, dtype=float), 5, 1, "series=np.arange(6), window=5, horizon=1"),
+    (np.arange(20, dtype=float), 1, 6, "series=np.arange(20), window=1, horizon=6"),
+    (np.round(np.random.default_rng(12).normal(0.0, 10.0, 15), 2), 4, 2,
+     "a series of 15 random values (not their positions), window=4, horizon=2"),
+    (np.random.default_rng(13).permutation(12).astype(float), 3, 3,
+     "a shuffled series (np.arange(12) in random order), window=3, horizon=3"),
+]
+
+
+def _index_of(value: float, series: np.ndarray, near: int) -> int | None:
+    """The step of ``series`` holding ``value`` (the one nearest ``near`` if several do), or None."""
+    steps = np.flatnonzero(series == value)
+    return int(steps[np.argmin(np.abs(steps - near))]) if len(steps) else None
 
 
 @checker("1.2", "sliding windows")
 def check_make_windows(answer: Callable[..., Any]) -> int:
-    """Windows series[i:i+w] with target series[i+w+h-1], and every window kept."""
+    """Windows series[i:i+w] with target series[i+w+h-1], every window kept, read from the data."""
     n_checks = 0
-    for length, window, horizon in [(10, 3, 1), (12, 4, 3), (6, 5, 1), (20, 1, 6)]:
-        series = np.arange(length, dtype=float)
-        described = f"series=np.arange({length}), window={window}, horizon={horizon}"
+    for series, window, horizon, described in _WINDOW_CASES:
+        X_ref, y_ref = make_windows(series, window, horizon)
+        n = len(y_ref)
         result = call(answer, series.copy(), window, horizon, on=described)
         if result is None:
             raise Mistake("your function returned None: did you forget to `return` the pair (X, y)?")
         if not (isinstance(result, tuple) and len(result) == 2):
-            raise Mistake(f"return a pair (X, y); you returned {type(result).__name__} ({described}).")
+            raise Mistake(f"return a pair (X, y); you returned {kind_of(result)} ({described}).")
         X, y = as_array(result[0], "X"), as_array(result[1], "y")
-        X_ref, y_ref = make_windows(series, window, horizon)
         if X.ndim == 2 and X.shape == X_ref.T.shape and X.shape != X_ref.shape:
             raise Mistake(f"X has shape {X.shape}, expected {X_ref.shape}: one row per window, "
                           "one column per time step (did you transpose it?).")
-        if X.shape[0] != X_ref.shape[0] or y.shape[0] != y_ref.shape[0]:
+        if X.size == 0 or y.size == 0:
+            raise Mistake(f"your function returned no windows (X has shape {X.shape}, y shape {y.shape}) for "
+                          f"{described}: there are length - window - horizon + 1 = {n} of them.")
+        if X.ndim != 2:
+            raise Mistake(f"X should be a 2-D array, one row per window and one column per time step, shape "
+                          f"{X_ref.shape}; yours has shape {X.shape} ({described}).")
+        if y.ndim != 1:
+            raise Mistake(f"y should be a 1-D array, one target per window, shape {y_ref.shape}; yours has "
+                          f"shape {y.shape} ({described}).")
+        if X.shape[0] != n or y.shape[0] != n:
             made = min(X.shape[0], y.shape[0])
             fix = ("the last window, whose target is the final value of the series, is missing"
-                   if made < len(y_ref) else "you made windows whose target lies past the end of the series")
+                   if made < n else "you made windows whose target lies past the end of the series")
             raise Mistake(f"you made {made} windows for {described}, expected "
-                          f"{len(y_ref)} = length - window - horizon + 1: {fix}.")
+                          f"{n} = length - window - horizon + 1: {fix}.")
         expect_shape(X, X_ref.shape, "X", f"({described})")
         expect_shape(y, y_ref.shape, "y", f"({described}): one target per window.")
+        positions = np.arange(len(series), dtype=float)
+        positional = np.array_equal(series, positions)
         if not np.array_equal(X, X_ref):
-            raise Mistake(f"window 0 should be the first {window} values {X_ref[0].tolist()}, "
-                          f"you gave {X[0].tolist()} ({described}).")
+            if not positional and np.array_equal(X, make_windows(positions, window, horizon)[0]):
+                raise Mistake(f"your windows hold positions (i, i + 1, ...), not the values of the series: "
+                              f"X[i] = series[i : i + window] ({described}).")
+            j = int(np.flatnonzero(~np.all(X == X_ref, axis=1))[0])
+            which = f"the first {window} values" if j == 0 else f"series[{j}:{j + window}]"
+            raise Mistake(f"window {j} should be {which} {X_ref[j].tolist()}, "
+                          f"you gave {X[j].tolist()} ({described}).")
         if np.array_equal(y, X_ref[:, -1]):
             raise Mistake("each target is the last value of its own window: the model would be given "
                           f"the answer. The target of window i is series[i + window + horizon - 1] ({described}).")
-        if horizon > 1 and np.array_equal(y, series[window:window + len(y)]):
+        if horizon > 1 and np.array_equal(y, series[window:window + n]):
             raise Mistake(f"your targets are 1 step ahead although horizon={horizon}: the target "
                           "of window i is series[i + window + horizon - 1].")
         if not np.array_equal(y, y_ref):
-            offset = int(y[0] - y_ref[0])
-            raise Mistake(f"the target of window 0 should be series[{int(y_ref[0])}], you gave "
-                          f"series[{int(y[0])}] (off by {offset:+d} steps; {described}).")
+            if not positional and np.array_equal(y, positions[window + horizon - 1:]):
+                raise Mistake(f"your targets are positions (indices), not values of the series: y[i] = "
+                              f"series[i + window + horizon - 1] ({described}).")
+            j = int(np.flatnonzero(y != y_ref)[0])
+            right = j + window + horizon - 1
+            given = _index_of(float(y[j]), series, right)
+            if given is not None:
+                raise Mistake(f"the target of window {j} should be series[{right}], you gave "
+                              f"series[{given}] (off by {given - right:+d} steps; {described}).")
+            expect_close(y, y_ref, f"y for {described}", hint="y[i] = series[i + window + horizon - 1].")
         n_checks += 1
     return n_checks
 
@@ -113,8 +180,9 @@ def check_next_char_distribution(answer: Callable[..., Any]) -> int:
     ]
     for context, order, alpha, described in cases:
         on = f"context={context!r}, order={order}, alpha={alpha} ({described})"
-        got = as_array(call(answer, counts, context, order, vocab_size, alpha, on=on), "your distribution")
         expected = next_char_distribution(counts, context, order, vocab_size, alpha)
+        table = {key: row.copy() for key, row in counts.items()}
+        got = as_array(call(answer, table, context, order, vocab_size, alpha, on=on), "your distribution")
         expect_shape(got, expected.shape, "your distribution", f"One probability per character ({on}).")
         if not np.all(np.isfinite(got)) or (got.sum() == 0 and expected.sum() > 0):
             raise Mistake(f"for {on} you returned {got.tolist()}. An unseen context has no counts: add "

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape
+from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape, named_mistake
 
 
 def _weights(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -33,9 +33,9 @@ def check_rnn_step(answer: Callable[..., Any]) -> int:
         U, W, b = _weights(rng, n, d)
         x_t, s_prev = rng.normal(0, 1, n), rng.uniform(-0.9, 0.9, d)
         on = f"x_t of shape ({n},), s_prev of shape ({d},), U {U.shape}, W {W.shape}, b ({d},)"
+        expected = rnn_step(x_t, s_prev, U, W, b)
         result = call(answer, x_t.copy(), s_prev.copy(), U.copy(), W.copy(), b.copy(), on=on)
         got = as_array(result, "your s_t")
-        expected = rnn_step(x_t, s_prev, U, W, b)
         if got.size == d and got.shape != (d,):
             raise Mistake(f"your s_t has shape {got.shape}, expected ({d},): return a plain vector of the "
                           f"{d} state values, like s_prev ({on}).")
@@ -52,8 +52,7 @@ def check_rnn_step(answer: Callable[..., Any]) -> int:
             "no activation": z,
         }
         if not _same(got, expected):
-            match = next((name for name, value in wrong.items()
-                          if value is not None and _same(got, value)), None)
+            match = named_mistake(got, [(value, name) for name, value in wrong.items()], _same)
             messages = {
                 "ignores the previous state": "your state ignores the previous state: changing s_{t-1} did "
                 "not change the output. Add the recurrent term W @ s_prev.",
@@ -77,16 +76,20 @@ def check_rnn_step(answer: Callable[..., Any]) -> int:
                          hint="s_t = np.tanh(U @ x_t + W @ s_prev + b).")
         # The same weights with a different previous state must give a different new state.
         other = rng.uniform(-0.9, 0.9, d)
-        moved = as_array(call(answer, x_t.copy(), other, U, W, b, on=f"another s_prev ({on})"), "your s_t")
+        expected_moved = rnn_step(x_t, other, U, W, b)
+        moved = as_array(call(answer, x_t.copy(), other.copy(), U.copy(), W.copy(), b.copy(),
+                              on=f"another s_prev ({on})"), "your s_t")
         if _same(moved, got):
             raise Mistake("your state ignores the previous state: changing s_{t-1} did not change the "
                           f"output ({on}).")
-        expect_close(moved, rnn_step(x_t, other, U, W, b), f"your s_t for another s_prev ({on})",
+        expect_close(moved, expected_moved, f"your s_t for another s_prev ({on})",
                      hint="The result must depend only on the arguments: do not keep values between calls.")
         n_checks += 2
     U, W, b = _weights(rng, 4, 3)
-    first = as_array(call(answer, np.ones(4), np.zeros(3), U, W, b, on="the first step, s_0 = 0"), "your s_1")
-    expect_close(first, np.tanh(U @ np.ones(4) + b), "your s_1 from s_0 = 0",
+    expected_first = np.tanh(U @ np.ones(4) + b)
+    first = as_array(call(answer, np.ones(4), np.zeros(3), U.copy(), W.copy(), b.copy(),
+                          on="the first step, s_0 = 0"), "your s_1")
+    expect_close(first, expected_first, "your s_1 from s_0 = 0",
                  hint="With s_0 = 0 the first state is tanh(U x_1 + b).")
     return n_checks + 1
 
@@ -177,8 +180,9 @@ def check_masked_final_state(answer: Callable[..., Any]) -> int:
     for lengths, padding, fill, described in cases:
         X, mask = _batch(rng, lengths, T, n, padding, fill)
         on = f"{described}, lengths {lengths}"
-        got = as_array(call(answer, X.copy(), mask.copy(), U, W, b, on=on), "your final states")
         expected = masked_final_state(X, mask, U, W, b)
+        result = call(answer, X.copy(), mask.copy(), U.copy(), W.copy(), b.copy(), on=on)
+        got = as_array(result, "your final states")
         if got.shape == (len(lengths), T, d):
             raise Mistake(f"you returned a state for every step, shape {got.shape}; return only the state "
                           f"after each sequence's last real step, shape {expected.shape} ({on}).")
@@ -191,6 +195,14 @@ def check_masked_final_state(answer: Callable[..., Any]) -> int:
         if _same(got, unmasked):
             raise Mistake(f"the mask is ignored: the padded steps changed your final state ({on}). At a step "
                           "where mask is False, keep s_{t-1} unchanged.")
+        if mask.all() and np.allclose(got, 0.0):
+            raise Mistake(f"your final states are all zero on {on}: no step was run, as if the mask were "
+                          "inverted. mask is True at the real steps (the data), so without padding every "
+                          "step updates the state.")
+        if not mask.all() and _same(got, masked_final_state(X, ~mask, U, W, b)):
+            raise Mistake(f"the mask is inverted: your recurrence ran at the padded steps and kept the state "
+                          f"at the real ones. mask is True at the real steps (the data) and False at the "
+                          f"padding ({on}).")
         if _same(got, zero_inputs):
             raise Mistake(f"you set the padded inputs to zero but still applied the recurrence there: "
                           f"tanh(W s + b) changes the state even for x = 0 ({on}). Keep s_{{t-1}} "

@@ -14,7 +14,9 @@ from typing import Any
 import numpy as np
 
 from utils.bptt import backward_step, clip_by_global_norm, global_norm, grad_W
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape
+from utils.checking import (
+    Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
+)
 
 _TOLERANCE = 1e-8
 
@@ -24,10 +26,10 @@ def _same(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _diagnose(got: np.ndarray, suspects: Sequence[tuple[np.ndarray, str]], on: str) -> None:
-    """Raise the message of the first wrong answer that ``got`` equals, saying on which input."""
-    for wrong, message in suspects:
-        if _same(got, wrong):
-            raise Mistake(f"{message} (Seen on {on}.)")
+    """Raise the message of the wrong answer that ``got`` equals, if the input tells it apart."""
+    message = named_mistake(got, suspects, _same)
+    if message:
+        raise Mistake(f"{message} (Seen on {on}.)")
 
 
 # Exercise 3.1 -----------------------------------------------------------------------------------
@@ -53,8 +55,8 @@ def check_backward_step(answer: Callable[..., Any]) -> int:
     cases = _backward_step_cases()
     for grad_s, s, W, described in cases:
         on = f"grad_s, s of shape ({len(s)},) and W of shape {W.shape} ({described})"
-        got = as_array(call(answer, grad_s.copy(), s.copy(), W.copy(), on=on), "your gradient")
         expected = backward_step(grad_s, s, W)
+        got = as_array(call(answer, grad_s.copy(), s.copy(), W.copy(), on=on), "your gradient")
         expect_shape(got, expected.shape, "your gradient",
                      f"dL/ds_(t-1) has one entry per state unit ({on}).")
         if _same(got, expected):
@@ -132,8 +134,8 @@ def check_grad_W(answer: Callable[..., Any]) -> int:
     ]
     for (states, direct, W), described in cases:
         on = f"states {states.shape}, direct {direct.shape}, W {W.shape} ({described})"
-        got = as_array(call(answer, states.copy(), direct.copy(), W.copy(), on=on), "your dL/dW")
         expected = grad_W(states, direct, W)
+        got = as_array(call(answer, states.copy(), direct.copy(), W.copy(), on=on), "your dL/dW")
         expect_shape(got, expected.shape, "your dL/dW", f"It has the shape of W ({on}).")
         if _same(got, expected):
             continue
@@ -174,24 +176,29 @@ def check_clip_by_global_norm(answer: Callable[..., Any]) -> int:
         ([np.full((2, 2), 30.0), np.array([-1.0, 2.0]), np.array([[0.5]])], 2.0,
          "three arrays of very different sizes"),
         ([np.zeros((2, 3)), np.zeros(3)], 1.0, "all-zero gradients"),
+        ([np.arange(-6.0, 6.0).reshape(2, 3, 2) / 2, np.array([1.5, -2.0])], 2.0,
+         "a 3-D array (a convolution kernel) next to a vector"),
     ]
     for grads, max_norm, described in cases:
         originals = [g.copy() for g in grads]
+        expected = clip_by_global_norm(grads, max_norm)
         on = f"{described} (shapes {[g.shape for g in grads]}, max_norm={max_norm})"
         inputs = [g.copy() for g in grads]
-        result = call(answer, inputs, max_norm, on=on)
-        if any(not np.array_equal(a, b) for a, b in zip(inputs, originals, strict=True)):
+        # The inputs are compared here rather than in `call`, for a message about gradients.
+        result = call(answer, inputs, max_norm, on=on, unchanged=False)
+        if len(inputs) != len(originals) or any(
+                not (isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b))
+                for a, b in zip(inputs, originals, strict=True)):
             raise Mistake("you changed the gradients passed in (an in-place *= ?); return new arrays "
                           "and leave the inputs as they were.")
         if result is None:
             raise Mistake("your function returned None: did you forget to `return` the clipped list?")
         if isinstance(result, np.ndarray) or not isinstance(result, (list, tuple)) or len(result) != len(grads):
             raise Mistake(f"return a list with one array per gradient ({len(grads)} here), in the same "
-                          f"order and shapes, not {type(result).__name__} ({on}).")
+                          f"order and shapes, not {kind_of(result)} ({on}).")
         got = [as_array(g, f"clipped gradient {i}") for i, g in enumerate(result)]
         for i, (g, original) in enumerate(zip(got, grads, strict=True)):
             expect_shape(g, original.shape, f"clipped gradient {i}", f"Keep each array's shape ({on}).")
-        expected = clip_by_global_norm(grads, max_norm)
         if not all(np.all(np.isfinite(g)) for g in got):
             raise Mistake(f"{described} gave NaN or infinity: the norm is 0 there, so divide only when "
                           "the norm exceeds max_norm (and then it is not 0).")

@@ -16,7 +16,9 @@ from typing import Any
 import numpy as np
 
 from utils.cells import simple_rnn_parameter_count
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape
+from utils.checking import (
+    Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
+)
 from utils.gated import GRU_GATES, LSTM_GATES, gru_step, lstm_step, parameter_count, sigmoid
 
 _GATE_NAMES = {"i": "input gate", "f": "forget gate", "c": "candidate", "o": "output gate",
@@ -116,7 +118,7 @@ def _pair(result: Any, on: str) -> tuple[np.ndarray, np.ndarray]:
     if result is None:
         raise Mistake("your function returned None: did you forget to `return` (s_t, c_t)?")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise Mistake(f"return the pair (s_t, c_t), two arrays; you returned {type(result).__name__} "
+        raise Mistake(f"return the pair (s_t, c_t), two arrays; you returned {kind_of(result)} "
                       f"({on}).")
     return as_array(result[0], "your s_t"), as_array(result[1], "your c_t")
 
@@ -130,17 +132,18 @@ def check_lstm_step(answer: Callable[..., Any]) -> int:
         U, W, b = rng.normal(0, 0.9, (4 * d, n)), rng.normal(0, 0.9, (4 * d, d)), rng.normal(0, 0.9, 4 * d)
         x, s_prev, c_prev = rng.normal(0, 1, n), rng.uniform(-0.9, 0.9, d), rng.uniform(-2.0, 2.0, d)
         on = f"n={n}, d={d}: x_t ({n},), s_prev and c_prev ({d},), U {U.shape}, W {W.shape}, b ({4 * d},)"
+        expected_s, expected_c = lstm_step(x, s_prev, c_prev, U, W, b)
         result = call(answer, x.copy(), s_prev.copy(), c_prev.copy(), U.copy(), W.copy(), b.copy(), on=on)
         s_t, c_t = _pair(result, on)
-        expected_s, expected_c = lstm_step(x, s_prev, c_prev, U, W, b)
         for got, name in ((s_t, "s_t"), (c_t, "c_t")):
             expect_shape(got, (d,), f"your {name}", f"It has one value per unit, like s_prev ({on}).")
         n_checks += 1
         if _same(s_t, expected_s) and _same(c_t, expected_c):
             continue
-        for (wrong_s, wrong_c), message in _lstm_suspects(x, s_prev, c_prev, U, W, b):
-            if _same(s_t, wrong_s) and _same(c_t, wrong_c):
-                raise Mistake(f"{message} (Seen on {on}.)")
+        message = named_mistake((s_t, c_t), _lstm_suspects(x, s_prev, c_prev, U, W, b),
+                                lambda a, b: _same(a[0], b[0]) and _same(a[1], b[1]))
+        if message:
+            raise Mistake(f"{message} (Seen on {on}.)")
         expect_close(c_t, expected_c, f"your c_t for {on}",
                      hint="c_t = f_t * c_{t-1} + i_t * g_t, with the blocks of U, W, b in the order i, f, c, o.")
         expect_close(s_t, expected_s, f"your s_t for {on}",
@@ -248,16 +251,16 @@ def check_gru_step(answer: Callable[..., Any]) -> int:
             x, s_prev = rng.normal(0, 1, n), rng.uniform(-0.9, 0.9, d)
             on = (f"reset_after={reset_after}, n={n}, d={d}: x_t ({n},), s_prev ({d},), U {U.shape}, "
                   f"W {W.shape}, b {b.shape}")
+            expected = gru_step(x, s_prev, U, W, b, reset_after)
             result = call(answer, x.copy(), s_prev.copy(), U.copy(), W.copy(), b.copy(), reset_after, on=on)
             got = as_array(result, "your s_t")
-            expected = gru_step(x, s_prev, U, W, b, reset_after)
             expect_shape(got, (d,), "your s_t", f"It has one value per unit, like s_prev ({on}).")
             n_checks += 1
             if _same(got, expected):
                 continue
-            for wrong, message in _gru_suspects(x, s_prev, U, W, b, reset_after):
-                if _same(got, wrong):
-                    raise Mistake(f"{message} (Seen on {on}.)")
+            message = named_mistake(got, _gru_suspects(x, s_prev, U, W, b, reset_after), _same)
+            if message:
+                raise Mistake(f"{message} (Seen on {on}.)")
             expect_close(got, expected, f"your s_t for {on}",
                          hint="z_t and r_t first, then the candidate h_t, then s_t = z_t * s_{t-1} + "
                          "(1 - z_t) * h_t; the blocks of U, W, b in the order z, r, h.")

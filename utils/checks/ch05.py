@@ -8,7 +8,9 @@ written first in this file because 5.1's reuses nothing from it). Later exercise
 The forecasting checkers feed series whose values are their own positions (channel ``c``
 holds ``t + 100 c`` at step ``t``), so that every number in the learner's answer says which
 step it came from, and the diagnostic can say "the target is inside its window" or "this
-window jumps over a gap" rather than only "wrong values".
+window jumps over a gap" rather than only "wrong values". A last case of random readings
+makes an answer that builds its windows from the step numbers rather than the data fail, and
+a case with 1-D inputs covers the other input form the exercise allows.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape
+from utils.checking import (
+    Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
+)
 from utils.forecasting import fit_normalisation
 from utils.labelling import precision_recall_f1, word_start_labels
 from utils.windows import complete_window_starts, forecast_windows
@@ -33,20 +37,27 @@ _TARGET_OFFSET = 1000.0  # a target series distinct from the inputs holds t + 10
 
 
 def _window_case(length: int, channels: int, *, gap_rows: tuple[int, ...] = (),
-                 gap_channel: tuple[int, ...] = (), distinct_target: bool = False) -> tuple[np.ndarray, np.ndarray]:
+                 gap_channel: tuple[int, ...] = (), distinct_target: bool = False, one_d: bool = False,
+                 random: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Inputs and target that hold their own positions, with NaN where a case puts a gap.
 
     ``gap_rows`` are missing hours (every channel and the target), ``gap_channel`` steps where
     only the last input channel is missing (a companion reading, while the target is present).
+    ``one_d`` gives the inputs of one channel as a 1-D array ``(T,)``, as the exercise allows;
+    ``random`` (a seed) gives random readings instead of positions, so that an answer that builds
+    its windows from the step numbers rather than from the data fails.
     """
     steps = np.arange(length, dtype=float)
     inputs = np.stack([steps + _CHANNEL_STEP * c for c in range(channels)], axis=1)
     target = steps + (_TARGET_OFFSET if distinct_target else 0.0)
+    if random is not None:
+        rng = np.random.default_rng(random)
+        inputs, target = np.round(rng.normal(0.0, 1.0, (length, channels)), 3), np.round(rng.normal(0.0, 1.0, length), 3)
     for row in gap_rows:
         inputs[row], target[row] = np.nan, np.nan
     for row in gap_channel:
         inputs[row, -1] = np.nan
-    return inputs, target
+    return (inputs[:, 0] if one_d else inputs), target
 
 
 _WINDOW_CASES = [
@@ -59,6 +70,11 @@ _WINDOW_CASES = [
     (10, 1, 1, 1, {"distinct_target": True}, "a target that is not one of the inputs, window=1, horizon=1"),
     (30, 2, 4, 3, {"gap_rows": (0, 14, 15, 29)},
      "30 steps missing at steps 0, 14, 15 and 29 (both ends and a two-hour gap), window=4, horizon=3"),
+    (14, 1, 3, 2, {"gap_rows": (6,), "distinct_target": True, "one_d": True},
+     "1-D inputs of shape (14,) (one channel) with a missing hour at step 6, window=3, horizon=2"),
+    (25, 3, 3, 2, {"gap_rows": (8,), "gap_channel": (16,), "random": 52},
+     "25 steps of random readings (not their positions), 3 channels, missing at step 8 and channel 2 at "
+     "step 16, window=3, horizon=2"),
 ]
 
 
@@ -66,7 +82,7 @@ def _pair_of_arrays(result: Any, on: str) -> tuple[np.ndarray, np.ndarray]:
     if result is None:
         raise Mistake("your function returned None: did you forget to `return` the pair (X, Y)?")
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise Mistake(f"return the pair (X, Y), two arrays; you returned {type(result).__name__} ({on}).")
+        raise Mistake(f"return the pair (X, Y), two arrays; you returned {kind_of(result)} ({on}).")
     return as_array(result[0], "X"), as_array(result[1], "Y")
 
 
@@ -114,7 +130,8 @@ def _target_alignment(Y: np.ndarray, starts: np.ndarray, window: int, horizon: i
     """Name the mistakes in where each row of Y starts and how its steps follow each other."""
     if distinct and np.all(Y < _TARGET_OFFSET - 0.5):
         raise Mistake(f"Y holds values of the inputs, not of `target`: read the targets from the target "
-                      f"series you are given ({on}).")
+                      f"series you are given ({on}; the inputs here hold their own step numbers, so Y may "
+                      "also be step numbers that were never looked up in `target`).")
     positions = Y - (_TARGET_OFFSET if distinct else 0.0)
     if horizon > 1:
         steps = np.diff(positions, axis=1)
@@ -163,23 +180,51 @@ def _window_selection(starts: np.ndarray, expected: np.ndarray, length: int, win
                       f"every window whose inputs or targets contain NaN ({on}).")
 
 
+def _read_from_steps(X: np.ndarray, Y: np.ndarray, inputs: np.ndarray, target: np.ndarray, starts: np.ndarray,
+                     window: int, horizon: int, on: str) -> None:
+    """On readings that are not positions: name windows built from step numbers or from the wrong series."""
+    steps = np.arange(window)[None, :] + starts[:, None]
+    futures = np.arange(horizon)[None, :] + starts[:, None] + window
+    if X.shape[:2] == steps.shape and np.allclose(X, steps[:, :, None]):
+        raise Mistake(f"X holds step numbers (i, i + 1, ...), not the readings: X[j] = inputs[i : i + window] "
+                      f"for the j-th complete window i ({on}).")
+    if Y.shape == futures.shape:
+        if np.allclose(Y, futures):
+            raise Mistake(f"Y holds step numbers (i + window, ...), not the values of `target`: Y[j] = "
+                          f"target[i + window : i + window + horizon] ({on}).")
+        if np.allclose(Y, inputs[futures, 0], equal_nan=True):
+            raise Mistake(f"Y holds values of the inputs, not of `target`: read the targets from the target "
+                          f"series you are given ({on}).")
+
+
 @checker("5.2", "windows with a multi-step target")
 def check_forecast_windows(answer: Callable[..., Any]) -> int:
     """``(X, Y)`` of complete windows: inputs ``[i, i+w)``, targets ``[i+w, i+w+h)``, gaps skipped."""
     for length, channels, window, horizon, gaps, described in _WINDOW_CASES:
         on = f"on {described}"
         inputs, target = _window_case(length, channels, **gaps)
-        X, Y = _pair_of_arrays(call(answer, inputs.copy(), target.copy(), window, horizon, on=described), on)
         X_ref, Y_ref = forecast_windows(inputs, target, window, horizon)
+        expected_starts = complete_window_starts(inputs, target, window, horizon)
+        X, Y = _pair_of_arrays(call(answer, inputs.copy(), target.copy(), window, horizon, on=described), on)
+        if X.size == 0 or Y.size == 0:
+            raise Mistake(f"your function returned no windows (X has shape {X.shape}, Y shape {Y.shape}) {on}; "
+                          f"{len(X_ref)} windows there touch no missing value.")
+        if inputs.ndim == 1 and X.shape == (len(X), window):
+            raise Mistake(f"X has shape {X.shape}: with 1-D inputs (one channel) each window still has its "
+                          f"channels axis, shape (n, window, 1) = (n, {window}, 1), as a recurrent layer reads "
+                          f"it. Reshape the inputs to (T, 1) first ({on}).")
         _window_shapes(X, Y, window, horizon, channels, on)
         if np.isnan(X).any() or np.isnan(Y).any():
             raise Mistake(f"some of your windows contain NaN: a window that touches a missing value (in its "
                           f"inputs or its targets) must be skipped, not kept ({on}).")
-        starts = _window_starts(X, window, channels, on)
-        if starts is not None:
-            _target_alignment(Y, starts, window, horizon, bool(gaps.get("distinct_target")), on)
-            _window_selection(starts, complete_window_starts(inputs, target, window, horizon), length, window,
-                              horizon, on)
+        if "random" in gaps:
+            if len(X) == len(expected_starts):
+                _read_from_steps(X, Y, inputs, target, expected_starts, window, horizon, on)
+        else:
+            starts = _window_starts(X, window, channels, on)
+            if starts is not None:
+                _target_alignment(Y, starts, window, horizon, bool(gaps.get("distinct_target")), on)
+                _window_selection(starts, expected_starts, length, window, horizon, on)
         expect_shape(X, X_ref.shape, "X", f"({on})")
         expect_close(X, X_ref, f"X {on}", hint="X[j] = inputs[i : i + window] for the j-th complete window i.")
         expect_close(Y, Y_ref, f"Y {on}", hint="Y[j, k] = target[i + window + k] for the j-th complete window i.")
@@ -218,9 +263,8 @@ def _five(result: Any, on: str) -> tuple[np.ndarray, ...]:
         raise Mistake("your function returned None: did you forget to `return` "
                       "(train_z, validation_z, test_z, mean, std)?")
     if not isinstance(result, (tuple, list)) or len(result) != 5:
-        size = f" of {len(result)}" if isinstance(result, (tuple, list)) else ""
         raise Mistake(f"return five things, (train_z, validation_z, test_z, mean, std); you returned "
-                      f"{type(result).__name__}{size} ({on}).")
+                      f"{kind_of(result)} ({on}).")
     names = ("train_z", "validation_z", "test_z", "mean", "std")
     return tuple(as_array(value, f"your {name}") for value, name in zip(result, names, strict=True))
 
@@ -414,12 +458,12 @@ def check_word_start_labels(answer: Callable[..., Any]) -> int:
     n_checks = 0
     for text in _LABEL_TEXTS:
         on = f"text {text!r}"
+        expected_chars, expected = word_start_labels(text)
         result = call(answer, text, on=on)
         if result is None:
             raise Mistake("your function returned None: did you forget to `return` (characters, labels)?")
         if not isinstance(result, (tuple, list)) or len(result) != 2:
-            raise Mistake(f"return the pair (characters, labels); you returned {type(result).__name__} ({on}).")
-        expected_chars, expected = word_start_labels(text)
+            raise Mistake(f"return the pair (characters, labels); you returned {kind_of(result)} ({on}).")
         chars = _characters(result[0], on)
         if chars != expected_chars:
             if chars == text.replace(" ", ""):
@@ -453,10 +497,15 @@ def check_word_start_labels(answer: Callable[..., Any]) -> int:
 # Exercise 5.4 -----------------------------------------------------------------------------------
 
 
-def _scores_case(labels: list, predicted: list, mask: list | None, on: str) -> tuple[Any, ...]:
+def _scores_case(labels: list, predicted: list, mask: list | None, on: str, how: str = "given") -> tuple[Any, ...]:
+    """One case: the arrays, the mask the scores use, how the mask is passed, the case in words.
+
+    ``how`` is "given" (the mask is passed; an all-true one when ``mask`` is None), "none" (``None`` is
+    passed) or "omitted" (the function is called with two arguments).
+    """
     labels_a, predicted_a = np.array(labels, dtype=np.int64), np.array(predicted, dtype=np.int64)
     mask_a = np.ones(labels_a.shape, dtype=bool) if mask is None else np.array(mask, dtype=bool)
-    return labels_a, predicted_a, mask_a, on
+    return labels_a, predicted_a, mask_a, how, on
 
 
 def _f1_cases() -> list[tuple[Any, ...]]:
@@ -465,17 +514,27 @@ def _f1_cases() -> list[tuple[Any, ...]]:
     predicted = np.where(rng.random((6, 20)) < 0.8, labels, 1 - labels)
     mask = np.arange(20)[None, :] < rng.integers(8, 21, size=6)[:, None]
     predicted[~mask] = rng.integers(0, 2, size=int((~mask).sum()))
+    cube_labels = (rng.random((2, 3, 4)) < 0.3).astype(np.int64)
+    cube_predicted = np.where(rng.random((2, 3, 4)) < 0.75, cube_labels, 1 - cube_labels)
     return [
+        _scores_case([0, 1, 1, 0, 0, 0, 1, 0, 1, 1], [0, 1, 0, 0, 1, 0, 1, 0, 0, 0], None,
+                     "one row of 10 steps, every step real (mask=None)", how="none"),
         _scores_case([1, 0, 0, 1, 0, 1, 0, 0], [1, 1, 0, 0, 0, 0, 1, 0], None,
                      "one row of 8 steps, every step real"),
+        # Padded steps chosen so that ignoring the mask, inverting it, or applying it to one array only
+        # each give different scores, and the message can say which.
+        _scores_case([[1, 0, 1, 0, 1, 1], [0, 1, 0, 0, 1, 0]], [[1, 1, 1, 0, 0, 1], [0, 1, 0, 1, 1, 1]],
+                     [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 0]], "a padded batch of 2 rows of 6 steps"),
         _scores_case([[1, 0, 0, 0, 1], [0, 1, 0, 0, 0]], [[1, 0, 0, 1, 1], [0, 1, 0, 1, 1]],
                      [[1, 1, 1, 0, 0], [1, 1, 1, 1, 0]],
                      "a padded batch of 2 rows whose padded steps hold labels and predictions of 1"),
-        (labels, predicted, mask, "a padded batch of 6 rows of 20 steps"),
+        (labels, predicted, mask, "given", "a padded batch of 6 rows of 20 steps"),
         _scores_case([[0, 1, 0, 1], [1, 0, 0, 0]], [[0, 0, 0, 0], [0, 0, 0, 1]], [[1, 1, 1, 1], [1, 1, 1, 0]],
                      "a batch where no real step is predicted as the rare class (precision is 0 by convention)"),
         _scores_case([0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 0, 0], None,
                      "a row without any true rare step (recall is 0 by convention)"),
+        _scores_case(cube_labels, cube_predicted, None,
+                     "a 3-D array of shape (2, 3, 4) with no mask argument (every step counts)", how="omitted"),
     ]
 
 
@@ -486,7 +545,7 @@ def _f1_from(precision: float, recall: float) -> float:
 def _f1_suspects(labels: np.ndarray, predicted: np.ndarray, mask: np.ndarray) -> list[tuple[tuple[float, ...], str]]:
     precision, recall, _ = precision_recall_f1(labels, predicted, mask)
     accuracy = float(np.mean(labels[mask] == predicted[mask]))
-    return [
+    suspects = [
         ((recall, precision, _f1_from(recall, precision)),
          "precision and recall are swapped: precision = hits / predicted rare steps (how many of your 1s are "
          "right), recall = hits / true rare steps (how many of the true 1s you found)."),
@@ -507,23 +566,32 @@ def _f1_suspects(labels: np.ndarray, predicted: np.ndarray, mask: np.ndarray) ->
         (precision_recall_f1(labels * mask, predicted),
          "the mask was applied to the labels but not to the predictions, so a 1 predicted at a padded step "
          "counts as a false positive. Leave padded steps out of every count."),
+        (precision_recall_f1(labels, predicted * mask),
+         "the mask was applied to the predictions but not to the labels, so a true 1 at a padded step counts "
+         "as missed. Leave padded steps out of every count."),
     ]
+    if not mask.all():
+        suspects.insert(0, (precision_recall_f1(labels, predicted, ~mask),
+                            "the mask is inverted: you scored the padded steps and left out the real ones. mask "
+                            "is True at the steps to count (for example labels[mask], not labels[~mask])."))
+    return suspects
 
 
 @checker("5.4", "precision, recall and F1 of the rare class")
 def check_precision_recall_f1(answer: Callable[..., Any]) -> int:
     """``(precision, recall, f1)`` on padded batches and edge cases, with the mistake named."""
     n_checks = 0
-    for labels, predicted, mask, on in _f1_cases():
-        result = call(answer, labels.copy(), predicted.copy(), mask.copy(), on=on)
+    for labels, predicted, mask, how, on in _f1_cases():
+        expected = np.array(precision_recall_f1(labels, predicted, mask))
+        masks = {"given": (mask.copy(),), "none": (None,), "omitted": ()}[how]
+        result = call(answer, labels.copy(), predicted.copy(), *masks, on=on)
         if result is None:
             raise Mistake("your function returned None: did you forget to `return` (precision, recall, f1)?")
         if not isinstance(result, (tuple, list)) or len(result) != 3:
-            raise Mistake(f"return three numbers (precision, recall, f1); you returned {type(result).__name__} "
+            raise Mistake(f"return three numbers (precision, recall, f1); you returned {kind_of(result)} "
                           f"({on}).")
         got = as_array(result, "your (precision, recall, f1)")
         expect_shape(got, (3,), "your (precision, recall, f1)", "Return three plain numbers.")
-        expected = np.array(precision_recall_f1(labels, predicted, mask))
         n_checks += 1
         if not np.all(np.isfinite(got)):
             raise Mistake(f"you returned {got.tolist()} on {on}: a share with nothing to count is 0 by the "
@@ -533,10 +601,17 @@ def check_precision_recall_f1(answer: Callable[..., Any]) -> int:
             continue
         if np.allclose(got, 100 * expected, atol=1e-7):
             raise Mistake(f"you returned percentages ({got.tolist()} on {on}); return shares between 0 and 1.")
-        for wrong, message in _f1_suspects(labels, predicted, mask):
-            if np.allclose(got, wrong, atol=1e-9):
-                raise Mistake(f"{message} (Seen on {on}.)")
+        message = named_mistake(got, _f1_suspects(labels, predicted, mask),
+                                lambda a, b: bool(np.allclose(a, b, atol=1e-9)))
+        if message:
+            raise Mistake(f"{message} (Seen on {on}.)")
         padded = "" if mask.all() else " Count only the steps where mask is True."
+        if not got.any() and how != "given":
+            padded = (" Without a mask every step counts; you counted none (a mask made of None, or an "
+                      "inverted one, keeps no step).")
+        elif not got.any() and mask.all():
+            padded = (" If your function counted no step: mask is True at every step here, so an inverted mask "
+                      "(labels[~mask]) keeps nothing; count the steps where mask is True.")
         definitions = {"precision": "Precision = hits / steps predicted 1 (a hit: predicted 1 and labelled 1).",
                        "recall": "Recall = hits / steps labelled 1 (a hit: predicted 1 and labelled 1)."}
         for k, name in enumerate(("precision", "recall")):

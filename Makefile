@@ -50,8 +50,10 @@ test: $(VENV)/.installed-test
 	$(MAKE) unit
 	$(MAKE) notebooks
 
-# The backend-specific tests (autodiff dispatch, Keras cells, simple and gated, TF32 switch) run once more on JAX and PyTorch.
-BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py tests/test_gated.py tests/test_precision.py
+# The backend-specific tests (autodiff dispatch, Keras cells, simple and gated, TF32 switch, fused
+# recurrent kernels, language-model steps) run once more on JAX and PyTorch.
+BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py tests/test_gated.py tests/test_precision.py \
+  tests/test_fused.py tests/test_lm.py
 
 unit: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov-report=term-missing

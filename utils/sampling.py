@@ -142,6 +142,20 @@ def sample_with_temperature(
     return sample(apply_temperature(probs, temperature), rng)
 
 
+def sample_from_logits(logits: Any, temperature: float, rng: np.random.Generator) -> int:
+    """One id drawn with ``rng`` from ``softmax(logits / temperature)``; ``logits`` has shape ``(V,)``.
+
+    Exercise 6.2's reference. The temperature divides the logits *before* the softmax; a
+    temperature that is not a positive number is a ``ValueError``.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    if logits.ndim != 1 or logits.size == 0:
+        raise ValueError(f"logits must be a non-empty 1-D array (one score per character), got shape {logits.shape}.")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng must be a numpy Generator (np.random.default_rng(seed)), got {type(rng).__name__}.")
+    return int(rng.choice(len(logits), p=softmax(logits / _check_temperature(temperature))))
+
+
 def _check_k(k: int) -> int:
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
         raise TypeError(f"k must be a whole number (an int), got {k!r} of type {type(k).__name__}.")

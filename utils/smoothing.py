@@ -303,3 +303,13 @@ def select_order(train: str | np.ndarray, validation: str | np.ndarray, vocab: C
               for order in orders}
     best = min(orders, key=lambda order: (scores[order], order))
     return OrderSelection(best_order=best, bits_per_char=scores)
+
+
+def choose_order(train: str, validation: str, vocab: CharVocab | int,
+                 orders: Iterable[int]) -> tuple[int, dict[int, float]]:
+    """Exercise 6.3's reference: ``(best order, {order: validation bits per character})``.
+
+    The same as :func:`select_order`, returned as a plain pair.
+    """
+    selection = select_order(train, validation, vocab, orders)
+    return selection.best_order, dict(selection.bits_per_char)

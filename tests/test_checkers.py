@@ -20,10 +20,13 @@ import utils.checks
 from utils import bptt, gated
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
 from utils.checking import ExerciseFailed
-from utils.checks import ch01, ch02, ch03, ch04, ch05
+from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06
 from utils.forecasting import normalise_splits
 from utils.labelling import precision_recall_f1, word_start_labels
+from utils.lm import bits_per_character
 from utils.ngram import next_char_distribution
+from utils.sampling import sample_from_logits
+from utils.smoothing import choose_order
 from utils.text import bag_of_words
 from utils.windows import forecast_windows, make_windows
 
@@ -45,6 +48,9 @@ CHECKERS = [
     pytest.param(ch05.check_forecast_windows, forecast_windows, "5.2", 8, id="5.2"),
     pytest.param(ch05.check_word_start_labels, word_start_labels, "5.3", 5, id="5.3"),
     pytest.param(ch05.check_precision_recall_f1, precision_recall_f1, "5.4", 8, id="5.4"),
+    pytest.param(ch06.check_bits_per_character, bits_per_character, "6.1", 5, id="6.1"),
+    pytest.param(ch06.check_sample_from_logits, sample_from_logits, "6.2", 9, id="6.2"),
+    pytest.param(ch06.check_choose_order, choose_order, "6.3", 3, id="6.3"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

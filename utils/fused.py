@@ -72,46 +72,50 @@ def _outputs(layer: Any, outputs: Any, states: list[Any]) -> tuple[Any, Any, lis
     return last, outputs, states
 
 
-@keras.saving.register_keras_serializable(package="course")
-class FusedSimpleRNN(keras.layers.SimpleRNN):
-    """``keras.layers.SimpleRNN`` that runs PyTorch's fused tanh RNN kernel on the torch backend."""
+class _Fused:
+    """What the three fused layers share: when to fuse, the input dropout, the direction, the outputs."""
+
+    def _can_fuse(self, mask: Any) -> bool:
+        return _fusable(self, mask)
+
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
+        raise NotImplementedError  # each layer calls its own PyTorch kernel
 
     def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        if not _fusable(self, mask):
-            return super().inner_loop(sequences, initial_state, mask, training=training)
+        if not self._can_fuse(mask):
+            return super().inner_loop(sequences, initial_state, mask, training=training)  # Keras's own loop
         torch = _torch()
         inputs = _dropped(self, sequences, training)
         if self.go_backwards:
             inputs = torch.flip(inputs, dims=[1])
+        outputs, states = self._kernel(torch, inputs, _first_states(initial_state), training)
+        return _outputs(self, outputs, states)
+
+
+@keras.saving.register_keras_serializable(package="course")
+class FusedSimpleRNN(_Fused, keras.layers.SimpleRNN):
+    """``keras.layers.SimpleRNN`` that runs PyTorch's fused tanh RNN kernel on the torch backend."""
+
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
         cell = self.cell
         weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value,
                    torch.zeros_like(cell.bias.value)]
-        (h0,) = _first_states(initial_state)
-        outputs, h_n = torch.rnn_tanh(inputs, h0, weights, True, 1, 0.0, training, False, True)
-        return _outputs(self, outputs, [h_n[0]])
+        outputs, h_n = torch.rnn_tanh(inputs, states[0], weights, True, 1, 0.0, training, False, True)
+        return outputs, [h_n[0]]
 
 
 @keras.saving.register_keras_serializable(package="course")
-class FusedLSTM(keras.layers.LSTM):
+class FusedLSTM(_Fused, keras.layers.LSTM):
     """``keras.layers.LSTM`` that runs PyTorch's fused LSTM kernel on the torch backend (see module doc)."""
 
-    def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if not _fusable(self, mask):
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        torch = _torch()
-        inputs = _dropped(self, sequences, training)
-        if self.go_backwards:
-            inputs = torch.flip(inputs, dims=[1])
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
         cell = self.cell
-        zeros = torch.zeros_like(cell.bias.value)
-        weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value, zeros]
-        h0, c0 = _first_states(initial_state)
-        outputs, h_n, c_n = torch.lstm(inputs, (h0, c0), weights, True, 1, 0.0, training, False, True)
-        return _outputs(self, outputs, [h_n[0], c_n[0]])
+        weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value,
+                   torch.zeros_like(cell.bias.value)]
+        outputs, h_n, c_n = torch.lstm(inputs, tuple(states), weights, True, 1, 0.0, training, False, True)
+        return outputs, [h_n[0], c_n[0]]
 
 
 def _gru_blocks(matrix: Any, units: int, torch: Any) -> Any:
@@ -121,23 +125,17 @@ def _gru_blocks(matrix: Any, units: int, torch: Any) -> Any:
 
 
 @keras.saving.register_keras_serializable(package="course")
-class FusedGRU(keras.layers.GRU):
+class FusedGRU(_Fused, keras.layers.GRU):
     """``keras.layers.GRU`` that runs PyTorch's fused GRU kernel on the torch backend (see module doc)."""
 
-    def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
-        if isinstance(mask, (list, tuple)):
-            mask = mask[0]
-        if not (_fusable(self, mask) and self.cell.reset_after):
-            return super().inner_loop(sequences, initial_state, mask, training=training)
-        torch = _torch()
-        inputs = _dropped(self, sequences, training)
-        if self.go_backwards:
-            inputs = torch.flip(inputs, dims=[1])
+    def _can_fuse(self, mask: Any) -> bool:
+        return _fusable(self, mask) and self.cell.reset_after
+
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
         cell, units = self.cell, self.units
         bias = cell.bias.value  # (2, 3d): input bias, recurrent bias
         weights = [_gru_blocks(cell.kernel.value, units, torch).T,
                    _gru_blocks(cell.recurrent_kernel.value, units, torch).T,
                    _gru_blocks(bias[0], units, torch), _gru_blocks(bias[1], units, torch)]
-        (h0,) = _first_states(initial_state)
-        outputs, h_n = torch.gru(inputs, h0, weights, True, 1, 0.0, training, False, True)
-        return _outputs(self, outputs, [h_n[0]])
+        outputs, h_n = torch.gru(inputs, states[0], weights, True, 1, 0.0, training, False, True)
+        return outputs, [h_n[0]]

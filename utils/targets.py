@@ -148,3 +148,26 @@ def chapter_5(majority_tag: str) -> list[Target]:
         Target("labelling, GRU (f1)", ">", 0.7, "the one-way tagger finds most word starts"),
     ]
 
+
+
+def chapter_6() -> list[Target]:
+    """Chapter 6: language models and generation."""
+    return [
+        # Learning happens, in both modes.
+        Target("LSTM (best validation bits/char)", "<", "LSTM (first validation bits/char)",
+               "the LSTM's validation score falls with training", full_only=False),
+        Target("best recurrent (test bits/char)", "<", "uniform guess (test bits/char)",
+               "a trained language model beats the uniform guess", full_only=False),
+        Target("Kneser-Ney, order chosen on validation (test bits/char)", "<", "n-gram order 3, add-alpha (test bits/char)",
+               "Kneser-Ney smoothing beats adding alpha to every count", full_only=False),
+        Target("tunes: real test, share of bars of the right length", ">", "tunes: shuffled, share of bars of the right length",
+               "the bar-length measure tells real tunes from shuffled ones", full_only=False),
+        # The chapter's claims, in full mode.
+        Target("LSTM (test bits/char)", "<=", 1.85, "the LSTM reaches 1.85 bits per character or better"),
+        Target("best recurrent (test bits/char)", "<", "n-gram order 3, add-alpha (test bits/char)",
+               "a recurrent language model beats chapter 1's add-alpha n-gram"),
+        Target("tunes: generated, share of the way from shuffled to real", ">", 0.5,
+               "generated tunes are nearer to real ones than to shuffled ones in bar length"),
+        Target("re-reading the prefix (ms per character)", ">", "stateful generation (ms per character)",
+               "carrying the state is cheaper than re-reading the prefix"),
+    ]

@@ -19,6 +19,19 @@ One concern per module:
 - :mod:`utils.bptt` backpropagation through time in NumPy, clipping, the Jacobian-product probe.
 - :mod:`utils.autodiff` one gradient call that dispatches to the active backend's autodiff.
 - :mod:`utils.precision` turns TensorFloat-32 off on GPUs, so float32 means float32.
+- :mod:`utils.parity` records and bounds the differences between an implementation and its reference.
+- :mod:`utils.selection` validation splits and choosing a setting on validation figures.
+- :mod:`utils.targets` each chapter's quality targets.
+- :mod:`utils.fused` Keras recurrent layers that run PyTorch's fused kernels on the torch backend.
+- :mod:`utils.smoothing` a Kneser-Ney character n-gram; :mod:`utils.compression` compressors as
+  language models; :mod:`utils.lm` bits per character, stateful batches, a NumPy stepper;
+  :mod:`utils.sampling` greedy, temperature, top-k and nucleus sampling; :mod:`utils.abc` folk
+  tunes in ABC notation (bar durations, notes, sound).
+- :mod:`utils.numwords` the translation task of chapters 7-9 (numbers in German and English words).
+- :mod:`utils.tokens` character tokens with padding, start and end; teacher forcing.
+- :mod:`utils.seq2seq` bucketed teacher-forcing batches, the decoding of a set of sources.
+- :mod:`utils.decoding` greedy decoding and beam search on any step function.
+- :mod:`utils.seqmetrics` edit distance, character error rate, exact match, per-bin tables.
 - :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers.
 - :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
 - :mod:`utils.results` writes results files and renders the README's results table.

@@ -1,0 +1,158 @@
+import numpy as np
+import pytest
+
+from utils import decoding
+from utils.tokens import END, PAD, START
+
+A, B, C = 3, 4, 5
+# A hand-made model whose next token depends on the last token only, with known probabilities.
+# Greedy takes A (0.55), then C (0.36), then the end: 0.55 * 0.36 * 0.98 = 0.194.
+# The best sequence starts with the less likely B: B then the end, 0.45 * 0.9 = 0.405.
+TABLE = {
+    START: {A: 0.55, B: 0.45},
+    A: {C: 0.36, B: 0.34, END: 0.30},
+    B: {END: 0.90, A: 0.05, C: 0.05},
+    C: {END: 0.98, A: 0.01, B: 0.01},
+    END: {PAD: 1.0},
+    PAD: {PAD: 1.0},
+}
+
+
+def table_step(tokens, states, calls=None, table=TABLE):
+    log_probs = np.full((len(tokens), 6), -np.inf)
+    for row, token in enumerate(tokens):
+        for nxt, p in table[int(token)].items():
+            log_probs[row, nxt] = np.log(p)
+    if calls is not None:
+        calls.append((np.array(tokens), states[0].copy()))
+    return log_probs, states
+
+
+def score(sequence):
+    previous, total = START, 0.0
+    for token in sequence:
+        total += np.log(TABLE[previous][token])
+        previous = token
+    return total
+
+
+def test_greedy_follows_the_most_likely_token():
+    decoded = decoding.greedy_decode(table_step, [np.zeros((2, 1))], max_length=10)
+    for tokens in decoded.tokens:
+        np.testing.assert_array_equal(tokens, [A, C, END])
+    np.testing.assert_allclose(decoded.scores, score([A, C, END]))
+    assert decoded.finished.all()
+
+
+def test_beam_search_finds_the_better_sequence_that_greedy_misses():
+    decoded = decoding.beam_search(table_step, [np.zeros((1, 1))], beam_width=2, max_length=10)
+    np.testing.assert_array_equal(decoded.tokens[0], [B, END])
+    assert decoded.scores[0] == pytest.approx(np.log(0.45 * 0.9))
+    assert decoded.scores[0] > score([A, C, END])
+
+
+def test_a_finished_beam_is_not_extended():
+    calls = []
+    # Row 0 of the state says which input it is; the beams of an input are its copies.
+    states = [np.arange(3.0)[:, None]]
+    # After the end this model would go on with A at no cost (probability 1): only the search stops it.
+    tempting = {**TABLE, END: {A: 1.0}}
+    decoded = decoding.beam_search(lambda t, s: table_step(t, s, calls, tempting), states, beam_width=3,
+                                   max_length=6)
+    for tokens in decoded.tokens:
+        assert list(tokens).count(END) == 1 and tokens[-1] == END
+    # Step 2 ranks B-end (finished, 0.405) above A-C (0.198) and A-B (0.187): the finished beam keeps its
+    # score whatever the model says after its end token, the others go on; then all have ended and the
+    # search stops.
+    assert len(calls) == 3
+    np.testing.assert_array_equal(calls[2][0].reshape(3, 3), [[END, C, B]] * 3)
+    np.testing.assert_allclose(decoded.scores, [score([B, END])] * 3)
+
+
+def test_the_end_token_stops_a_hypothesis_and_max_length_cuts_the_others():
+    def loop_step(tokens, states):  # always A, so nothing ever ends
+        log_probs = np.full((len(tokens), 6), -5.0)
+        log_probs[:, A] = -0.01
+        return log_probs, states
+
+    for decode in (decoding.greedy_decode, lambda *a, **k: decoding.beam_search(*a, beam_width=3, **k)):
+        cut = decode(loop_step, [np.zeros((2, 1))], max_length=4)
+        assert not cut.finished.any() and all(len(t) == 4 for t in cut.tokens)
+        done = decode(table_step, [np.zeros((2, 1))], max_length=1)
+        assert not done.finished.any() and all(len(t) == 1 for t in done.tokens)
+
+
+class RandomDecoder:
+    """A small recurrent decoder in NumPy with random weights, to compare greedy and beam search."""
+
+    def __init__(self, vocabulary=9, units=6, seed=0):
+        rng = np.random.default_rng(seed)
+        self.embedding = rng.normal(size=(vocabulary, units))
+        self.recurrent = rng.normal(scale=0.8, size=(units, units))
+        self.output = rng.normal(scale=1.5, size=(units, vocabulary))
+        self.output[:, END] += 0.6  # so that most outputs end
+
+    def __call__(self, tokens, states):
+        h = np.tanh(states[0] @ self.recurrent + self.embedding[tokens])
+        logits = h @ self.output
+        logits = logits - logits.max(axis=1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True)), [h, states[1]]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_beam_width_one_is_greedy_exactly(seed):
+    model = RandomDecoder(seed=seed)
+    rng = np.random.default_rng(seed + 10)
+    states = [rng.normal(size=(7, 6)), rng.normal(size=(7, 2))]
+    greedy = decoding.greedy_decode(model, states, max_length=12)
+    beam = decoding.beam_search(model, states, beam_width=1, max_length=12)
+    for g, b in zip(greedy.tokens, beam.tokens, strict=True):
+        np.testing.assert_array_equal(g, b)
+    np.testing.assert_array_equal(greedy.scores, beam.scores)
+    np.testing.assert_array_equal(greedy.finished, beam.finished)
+
+
+def test_wider_beams_score_at_least_as_high_on_a_random_model():
+    model = RandomDecoder(seed=4)
+    states = [np.random.default_rng(5).normal(size=(20, 6)), np.zeros((20, 2))]
+    greedy = decoding.greedy_decode(model, states, max_length=15)
+    for width in (2, 4, 8):
+        beam = decoding.beam_search(model, states, beam_width=width, max_length=15)
+        both = greedy.finished & beam.finished
+        assert (beam.scores[both] >= greedy.scores[both] - 1e-12).all()
+
+
+def test_length_normalisation_changes_the_ranking():
+    # A: end at once (0.5), or B then the end (0.45 * 0.9 = 0.405): per token the longer one is better.
+    table = {START: {END: 0.5, B: 0.45, C: 0.05}, B: {END: 0.9, C: 0.1}, C: {END: 1.0}}
+
+    def step(tokens, states):
+        log_probs = np.full((len(tokens), 6), -np.inf)
+        for row, token in enumerate(tokens):
+            for nxt, p in table.get(int(token), {PAD: 1.0}).items():
+                log_probs[row, nxt] = np.log(p)
+        return log_probs, states
+
+    raw = decoding.beam_search(step, [np.zeros((1, 1))], beam_width=3, max_length=5, alpha=0.0)
+    per_token = decoding.beam_search(step, [np.zeros((1, 1))], beam_width=3, max_length=5, alpha=1.0)
+    np.testing.assert_array_equal(raw.tokens[0], [END])
+    np.testing.assert_array_equal(per_token.tokens[0], [B, END])
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"beam_width": 0, "max_length": 5}, "beam_width"),
+    ({"beam_width": 2, "max_length": 0}, "max_length"),
+    ({"beam_width": 1.5, "max_length": 5}, "beam_width"),
+])
+def test_bad_arguments_are_clear_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        decoding.beam_search(table_step, [np.zeros((1, 1))], **kwargs)
+
+
+def test_states_must_be_given_with_one_row_per_input():
+    with pytest.raises(ValueError, match="initial states"):
+        decoding.greedy_decode(table_step, [], max_length=3)
+    with pytest.raises(ValueError, match="same non-zero number of rows"):
+        decoding.greedy_decode(table_step, [np.zeros((2, 1)), np.zeros((3, 1))], max_length=3)
+    with pytest.raises(ValueError, match="log-probabilities of shape"):
+        decoding.greedy_decode(lambda t, s: (np.zeros(len(t)), s), [np.zeros((2, 1))], max_length=3)

@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from utils import numwords
+
+
+def test_spelling_in_both_languages():
+    assert numwords.spell(387, "de") == "dreihundertsiebenundachtzig"
+    assert numwords.spell(387, "en") == "three hundred and eighty-seven"
+    assert numwords.spell(87, "de") == "siebenundachtzig"
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "7"])
+def test_spell_refuses_what_is_not_a_positive_whole_number(bad):
+    with pytest.raises((ValueError, TypeError)):
+        numwords.spell(bad, "de")
+
+
+def test_draws_are_distinct_seeded_and_in_range():
+    a = numwords.draw_numbers(500, 999_999, seed=3)
+    b = numwords.draw_numbers(500, 999_999, seed=3)
+    np.testing.assert_array_equal(a, b)
+    assert len(set(a.tolist())) == 500 and a.min() >= 1 and a.max() <= 999_999
+    digits = np.array([len(str(n)) for n in a])
+    assert set(digits.tolist()) == {1, 2, 3, 4, 5, 6}  # every length of number appears
+    assert not np.array_equal(a, numwords.draw_numbers(500, 999_999, seed=4))
+
+
+def test_round_numbers_are_common():
+    numbers = numwords.draw_numbers(2000, 999_999, seed=0)
+    assert np.mean(numbers % 10 == 0) > 0.2
+
+
+def test_too_many_numbers_for_the_range_is_a_clear_error():
+    with pytest.raises(ValueError, match="too many"):
+        numwords.draw_numbers(60, 100, seed=0)
+    with pytest.raises(ValueError, match="only 10 numbers"):
+        numwords.draw_numbers(11, 10, seed=0)
+
+
+def test_task_splits_share_no_number_and_the_test_set_is_stratified():
+    task = numwords.make_task(600, 100, 40, n_bins=4, seed=1)
+    train, validation, test = (set(p.numbers.tolist()) for p in (task.train, task.validation, task.test))
+    assert not train & validation and not train & test and not validation & test
+    assert (len(task.train), len(task.validation), len(task.test)) == (600, 100, 160)
+    np.testing.assert_array_equal(np.bincount(task.test_bins), [40, 40, 40, 40])
+    lengths = np.array([len(s) for s in task.test.sources])
+    for b in range(3):  # the bins are ordered by source length
+        assert lengths[task.test_bins == b].max() < lengths[task.test_bins == b + 1].min()
+    assert len(task.bin_labels) == 4 and task.bin_labels[0].endswith("chars")
+    assert task.test.targets[0] == numwords.spell(int(task.test.numbers[0]), "en")
+
+
+def test_task_is_reproducible():
+    a, b = numwords.make_task(200, 50, 10, seed=5), numwords.make_task(200, 50, 10, seed=5)
+    assert a.train.sources == b.train.sources and a.test.targets == b.test.targets
+
+
+def test_task_errors_say_what_to_change():
+    with pytest.raises(ValueError, match="n_train"):
+        numwords.make_task(0, 10, 10)
+    with pytest.raises(ValueError, match="fewer bins"):
+        numwords.make_task(50, 10, 1, n_bins=60)

@@ -1,0 +1,143 @@
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from utils import seq2seq
+from utils.tokens import END, PAD, START, TokenVocab
+
+
+def _pairs(n=50, seed=0):
+    rng = np.random.default_rng(seed)
+    sources = ["".join(rng.choice(list("abc"), size=rng.integers(1, 12))) for _ in range(n)]
+    targets = [s.upper() * 2 for s in sources]
+    return sources, targets, TokenVocab(sources), TokenVocab(targets)
+
+
+def test_encode_pairs_reverses_the_source_only_when_asked():
+    sources, targets, sv, tv = _pairs(3)
+    forward, target_ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    backward, _ = seq2seq.encode_pairs(sources, targets, sv, tv, reverse_source=True)
+    assert sv.decode(forward[0]) == sources[0] and sv.decode(backward[0]) == sources[0][::-1]
+    assert target_ids[0][-1] == END and tv.decode(target_ids[0]) == targets[0]
+    with pytest.raises(ValueError, match="one target per source"):
+        seq2seq.encode_pairs(sources, targets[:2], sv, tv)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_batches_hold_every_pair_once_with_teacher_forcing_and_weights(shuffle):
+    sources, targets, sv, tv = _pairs()
+    source_ids, target_ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    batches = seq2seq.PairBatches(source_ids, target_ids, 8, n_buckets=3, shuffle=shuffle)
+    seen = []
+    for i in range(len(batches)):
+        (source, decoder_input), decoder_target, weights = batches[i]
+        assert source.shape[0] == decoder_input.shape[0] == 8 and decoder_input.shape == decoder_target.shape
+        assert source.shape[1] in batches.edges
+        np.testing.assert_array_equal(weights, decoder_target != PAD)
+        for row in range(8):
+            if weights[row].sum() == 0:  # an empty row that completes a partial batch
+                assert (source[row] == PAD).all()
+                continue
+            seen.append(sv.decode(source[row]))
+            assert source[row, -1] != PAD  # padded on the left: the last step reads a real character
+            assert decoder_input[row, 0] == START
+            n = int(weights[row].sum())
+            np.testing.assert_array_equal(decoder_input[row, 1:n], decoder_target[row, :n - 1])
+            assert decoder_target[row, n - 1] == END
+    assert sorted(seen) == sorted(sources)
+    batches.on_epoch_end()
+    assert sum(int((batches[i][2].sum(axis=1) > 0).sum()) for i in range(len(batches))) == len(sources)
+
+
+def test_the_first_two_batches_show_which_lengths_vary():
+    sources, targets, sv, tv = _pairs(80, seed=3)
+    source_ids, target_ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    batches = seq2seq.PairBatches(source_ids, target_ids, 4, n_buckets=4, seed=1)
+    for _ in range(3):
+        (s0, d0), _, _ = batches[0]
+        (s1, d1), _, _ = batches[1]
+        assert s0.shape[1] != s1.shape[1] and d0.shape[1] != d1.shape[1]
+        assert d0.shape[1] == min(batches.target_length.values())
+        batches.on_epoch_end()
+
+
+def test_validation_batches_share_the_training_buckets():
+    sources, targets, sv, tv = _pairs()
+    source_ids, target_ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    train = seq2seq.PairBatches(source_ids, target_ids, 8)
+    validation = seq2seq.PairBatches(source_ids[:10], target_ids[:10], 8, edges=train.edges, shuffle=False)
+    assert {validation[i][0][0].shape[1] for i in range(len(validation))} <= set(train.edges.tolist())
+    one_bucket = seq2seq.PairBatches(source_ids, target_ids, 8, edges=np.array([3]))
+    assert one_bucket.edges.tolist() == [max(len(s) for s in source_ids)]  # the last bucket takes longer sources
+
+
+def test_bad_batch_arguments():
+    with pytest.raises(ValueError, match="batch_size"):
+        seq2seq.PairBatches([np.array([3])], [np.array([3, END])], 0)
+    with pytest.raises(ValueError, match="as many targets"):
+        seq2seq.PairBatches([np.array([3])], [], 2)
+
+
+def test_repeat_over_time_and_log_softmax():
+    c = np.arange(6.0, dtype="float32").reshape(2, 3)
+    like = np.zeros((2, 5, 7), dtype="float32")
+    repeated = ops.convert_to_numpy(seq2seq.RepeatOverTime()(c, like))
+    assert repeated.shape == (2, 5, 3)
+    np.testing.assert_array_equal(repeated[:, 4], c)
+    symbolic = seq2seq.RepeatOverTime()(keras.Input((3,)), keras.Input((None, 7)))
+    assert tuple(symbolic.shape) == (None, None, 3)
+    logits = np.array([[1000.0, 1000.0, -1000.0]])
+    np.testing.assert_allclose(np.exp(seq2seq.log_softmax(logits)), [[0.5, 0.5, 0.0]])
+
+
+def _echo(source_batch):
+    """An 'encoder' whose states are the source ids without their left padding and a read position."""
+    return [source_batch.astype(np.int64), np.zeros((len(source_batch), 1), dtype=np.int64)]
+
+
+def _echo_step(tokens, states):
+    """A decoder that writes its source back, character by character, then the end token."""
+    source, position = states
+    log_probs = np.full((len(tokens), 40), -30.0)
+    next_position = position.copy()
+    for row in range(len(tokens)):
+        real = source[row][source[row] != PAD]
+        k = int(position[row, 0])
+        log_probs[row, real[k] if k < len(real) else END] = 0.0
+        next_position[row, 0] = k + 1
+    return log_probs, [source, next_position]
+
+
+@pytest.mark.parametrize("beam_width", [1, 3])
+def test_translate_keeps_the_order_of_the_sources_across_buckets(beam_width):
+    sources = ["abcab", "c", "bbbbbbbbbb", "ab", "cabca"]
+    vocab = TokenVocab(sources)
+    edges = np.array([2, 5, 10])
+    texts, decoded = seq2seq.translate(sources, vocab, vocab, _echo, _echo_step, edges=edges, max_length=15,
+                                       beam_width=beam_width)
+    assert texts == sources and decoded.finished.all()
+    backwards, _ = seq2seq.translate(sources, vocab, vocab, _echo, _echo_step, edges=edges, max_length=15,
+                                     beam_width=beam_width, reverse_source=True)
+    assert backwards == [s[::-1] for s in sources]
+    cut, cut_decoded = seq2seq.translate(sources, vocab, vocab, _echo, _echo_step, edges=np.array([3]),
+                                         max_length=3, beam_width=beam_width)
+    assert cut == [s[:3] for s in sources] and cut_decoded.finished.tolist() == [False, True, False, True, False]
+    with pytest.raises(ValueError, match="no sources"):
+        seq2seq.translate([], vocab, vocab, _echo, _echo_step, edges=edges, max_length=3)
+
+
+def test_step_and_encode_functions_of_keras_models():
+    token, state = keras.Input((1,), dtype="int32"), keras.Input((4,))
+    embedded = keras.layers.Flatten()(keras.layers.Embedding(7, 4)(token))
+    new_state = keras.layers.Add()([embedded, state])
+    logits = keras.layers.Reshape((1, 7))(keras.layers.Dense(7)(new_state))
+    step = seq2seq.step_function(keras.Model([token, state], [logits, new_state]))
+    log_probs, states = step(np.array([3, 5, 1], dtype=np.int32), [np.ones((3, 4), dtype="float32")])
+    assert log_probs.shape == (3, 7) and len(states) == 1 and states[0].shape == (3, 4)
+    np.testing.assert_allclose(np.exp(log_probs).sum(axis=1), 1.0, rtol=1e-6)
+    source = keras.Input((None,), dtype="int32")
+    summary = keras.layers.GlobalAveragePooling1D()(keras.layers.Embedding(7, 4)(source))
+    one = seq2seq.encode_function(keras.Model(source, summary))(np.array([[3, 4], [5, 6]], dtype=np.int32))
+    two = seq2seq.encode_function(keras.Model(source, [summary, summary]))(np.array([[3, 4]], dtype=np.int32))
+    assert [s.shape for s in one] == [(2, 4)] and [s.shape for s in two] == [(1, 4), (1, 4)]

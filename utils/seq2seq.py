@@ -1,0 +1,188 @@
+"""Batches and small layers for the encoder-decoder models of chapters 7-9.
+
+:class:`PairBatches` turns encoded (source, target) pairs into teacher-forcing batches for
+``model.fit``: ``((source, decoder input), decoder target, weights)``, where the weights are 0 on
+padding so that the loss ignores it. Pairs are *bucketed* by source length: each batch takes
+pairs of similar length, padded to its bucket's fixed lengths, so that little time goes into
+padding and the backends see only a few batch shapes (each new shape costs a compilation).
+Sources are padded on the left, so the encoder's last step reads the last real character.
+
+Every batch has ``batch_size`` rows: a bucket's last, partial batch is completed with empty rows
+of weight 0. On TensorFlow, Keras reads the shapes of the first two batches to decide which
+dimensions vary; the first two batches therefore come from the buckets with the shortest and the
+longest targets, so that both lengths are seen to vary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import keras
+import numpy as np
+from keras import ops
+
+from utils import decoding
+from utils.tokens import PAD, TokenVocab, pad, teacher_forcing
+
+
+def encode_pairs(sources: Sequence[str], targets: Sequence[str], source_vocab: TokenVocab,
+                 target_vocab: TokenVocab, *, reverse_source: bool = False
+                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Source ids (reversed when ``reverse_source``, as Sutskever et al. feed them) and target ids with the end token."""
+    if len(sources) != len(targets):
+        raise ValueError(f"{len(sources)} sources for {len(targets)} targets: give one target per source.")
+    source_ids = [source_vocab.encode(s)[::-1].copy() if reverse_source else source_vocab.encode(s) for s in sources]
+    return source_ids, [target_vocab.encode(t, end=True) for t in targets]
+
+
+def bucket_edges(lengths: Sequence[int] | np.ndarray, n_buckets: int) -> np.ndarray:
+    """The longest source length of each bucket: quantiles of ``lengths``, the last one the maximum."""
+    lengths = np.asarray(lengths)
+    if lengths.size == 0:
+        raise ValueError("no lengths given: there must be at least one pair.")
+    if n_buckets < 1:
+        raise ValueError(f"n_buckets must be at least 1, got {n_buckets}.")
+    edges = np.quantile(lengths, np.linspace(0, 1, n_buckets + 1)[1:], method="higher")
+    return np.unique(edges.astype(int))
+
+
+class PairBatches(keras.utils.PyDataset):
+    """Teacher-forcing batches of encoded pairs, bucketed by source length (see the module docstring).
+
+    ``edges`` fixes each bucket's longest source (default: quantiles of these sources); give the
+    training batches' edges to the validation batches so that they share their shapes (the last
+    bucket grows to take a source longer than any in training). With
+    ``shuffle`` the pairs are reshuffled within buckets and the batches reordered every epoch; either
+    way every pair is in exactly one batch.
+    """
+
+    def __init__(self, source_ids: Sequence[np.ndarray], target_ids: Sequence[np.ndarray], batch_size: int, *,
+                 n_buckets: int = 4, edges: np.ndarray | None = None, shuffle: bool = True, seed: int = 0) -> None:
+        super().__init__()
+        if len(source_ids) != len(target_ids) or len(source_ids) == 0:
+            raise ValueError(f"give as many targets as sources, at least one: got {len(source_ids)} and {len(target_ids)}.")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}.")
+        self.source_ids, self.target_ids = list(source_ids), list(target_ids)
+        self.batch_size, self.shuffle = int(batch_size), shuffle
+        lengths = np.array([len(s) for s in self.source_ids])
+        self.edges = bucket_edges(lengths, n_buckets) if edges is None else np.array(edges, dtype=int)
+        self.edges[-1] = max(self.edges[-1], lengths.max())  # the last bucket takes longer sources too
+        self.bucket = np.searchsorted(self.edges, lengths, side="left")
+        target_lengths = np.array([len(t) for t in self.target_ids])
+        self.target_length = {b: int(target_lengths[self.bucket == b].max()) for b in np.unique(self.bucket)}
+        self.rng = np.random.default_rng(seed)
+        self.batches: list[np.ndarray] = []
+        self.on_epoch_end()
+
+    def on_epoch_end(self) -> None:
+        batches = []
+        for b in np.unique(self.bucket):
+            members = np.flatnonzero(self.bucket == b)
+            if self.shuffle:
+                members = self.rng.permutation(members)
+            batches += [members[i:i + self.batch_size] for i in range(0, len(members), self.batch_size)]
+        if self.shuffle:
+            batches = [batches[i] for i in self.rng.permutation(len(batches))]
+        self.batches = self._shapes_first(batches)
+
+    def _shapes_first(self, batches: list[np.ndarray]) -> list[np.ndarray]:
+        """The batches with one of the shortest and one of the longest targets in front (see the module doc)."""
+        buckets = [int(self.bucket[members[0]]) for members in batches]
+        lengths = [self.target_length[b] for b in buckets]
+        if len(set(buckets)) < 2:
+            return batches
+        first = int(np.argmin(lengths))
+        second = next(i for i, b in enumerate(buckets) if b != buckets[first]
+                      and lengths[i] == max(lengths[j] for j in range(len(batches)) if buckets[j] != buckets[first]))
+        rest = [members for i, members in enumerate(batches) if i not in (first, second)]
+        return [batches[first], batches[second], *rest]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+    def __getitem__(self, index: int) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray, np.ndarray]:
+        members = self.batches[index]
+        bucket = int(self.bucket[members[0]])
+        pairs = [teacher_forcing(self.target_ids[i]) for i in members]
+        empty = [np.zeros(0, dtype=np.int32)] * (self.batch_size - len(members))  # completes a partial batch
+        length = self.target_length[bucket]
+        decoder_input = pad([p[0] for p in pairs] + empty, length)
+        decoder_target = pad([p[1] for p in pairs] + empty, length)
+        source = pad([self.source_ids[i] for i in members] + empty, int(self.edges[bucket]), side="left")
+        weights = (decoder_target != PAD).astype("float32")
+        return (source, decoder_input), decoder_target, weights
+
+
+@keras.saving.register_keras_serializable(package="course")
+class RepeatOverTime(keras.layers.Layer):
+    """``c`` of shape (batch, d) repeated along the time axis of ``like`` (batch, T, ...): (batch, T, d)."""
+
+    def call(self, c, like):
+        steps = ops.shape(like)[1]
+        return ops.repeat(ops.expand_dims(c, 1), steps, axis=1)
+
+    def compute_output_shape(self, c_shape, like_shape):
+        return (c_shape[0], like_shape[1], c_shape[-1])
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Log-probabilities from logits along the last axis, in float64, stable for large logits."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def translate(sources: Sequence[str], source_vocab: TokenVocab, target_vocab: TokenVocab,
+              encode: Callable[[np.ndarray], list[np.ndarray]], step: decoding.StepFunction, *,
+              edges: np.ndarray, max_length: int, beam_width: int = 1, alpha: float = 0.0,
+              reverse_source: bool = False) -> tuple[list[str], decoding.Decoded]:
+    """Decode ``sources`` into target texts with greedy decoding (``beam_width=1``) or beam search.
+
+    ``encode(source_batch)`` returns the decoder's initial states for a (batch, length) array of
+    left-padded source ids; ``step`` is a step function (see :mod:`utils.decoding`). The sources
+    are grouped by the training buckets ``edges`` and padded as in training. Returns the texts and
+    the :class:`utils.decoding.Decoded` result, both in the order of ``sources``.
+    """
+    if len(sources) == 0:
+        raise ValueError("no sources to translate.")
+    source_ids = [source_vocab.encode(s)[::-1].copy() if reverse_source else source_vocab.encode(s) for s in sources]
+    lengths = np.array([len(s) for s in source_ids])
+    groups = np.minimum(np.searchsorted(edges, lengths, side="left"), len(edges) - 1)
+    texts: list[str] = [""] * len(sources)
+    token_lists: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(sources)
+    scores, finished = np.zeros(len(sources)), np.zeros(len(sources), dtype=bool)
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        width = max(int(edges[group]), int(lengths[members].max()))
+        states = encode(pad([source_ids[i] for i in members], width, side="left"))
+        if beam_width == 1:
+            decoded = decoding.greedy_decode(step, states, max_length=max_length)
+        else:
+            decoded = decoding.beam_search(step, states, beam_width=beam_width, max_length=max_length, alpha=alpha)
+        for row, i in enumerate(members):
+            texts[i], token_lists[i] = target_vocab.decode(decoded.tokens[row]), decoded.tokens[row]
+        scores[members], finished[members] = decoded.scores, decoded.finished
+    return texts, decoding.Decoded(token_lists, scores, finished)
+
+
+def step_function(step_model: keras.Model) -> decoding.StepFunction:
+    """The step function (see :mod:`utils.decoding`) of a Keras step model.
+
+    The model takes ``[tokens (N, 1), *states]`` and returns ``[logits (N, 1, V), *new states]``;
+    the step function returns the log-probabilities (N, V) and the new states, as NumPy arrays.
+    """
+    def step(token_ids: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        logits, *new_states = step_model.predict_on_batch([np.asarray(token_ids)[:, None], *states])
+        return log_softmax(np.asarray(logits)[:, 0]), [np.asarray(s) for s in new_states]
+
+    return step
+
+
+def encode_function(encoder: keras.Model) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """The decoder's initial states for a batch of source ids, from a Keras encoder model, as NumPy arrays."""
+    def encode(source: np.ndarray) -> list[np.ndarray]:
+        states = encoder.predict_on_batch(source)
+        return [np.asarray(s) for s in (states if isinstance(states, (list, tuple)) else [states])]
+
+    return encode

@@ -20,14 +20,17 @@ import utils.checks
 from utils import bptt, gated
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
 from utils.checking import ExerciseFailed
-from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06
+from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
+from utils.decoding import beam_step
 from utils.forecasting import normalise_splits
 from utils.labelling import precision_recall_f1, word_start_labels
 from utils.lm import bits_per_character
 from utils.ngram import next_char_distribution
 from utils.sampling import sample_from_logits
+from utils.seqmetrics import edit_distance
 from utils.smoothing import choose_order
 from utils.text import bag_of_words
+from utils.tokens import teacher_forcing
 from utils.windows import forecast_windows, make_windows
 
 CHECKERS = [
@@ -51,6 +54,9 @@ CHECKERS = [
     pytest.param(ch06.check_bits_per_character, bits_per_character, "6.1", 5, id="6.1"),
     pytest.param(ch06.check_sample_from_logits, sample_from_logits, "6.2", 9, id="6.2"),
     pytest.param(ch06.check_choose_order, choose_order, "6.3", 3, id="6.3"),
+    pytest.param(ch07.check_decoder_io, teacher_forcing, "7.1", 4, id="7.1"),
+    pytest.param(ch07.check_edit_distance, edit_distance, "7.2", 13, id="7.2"),
+    pytest.param(ch07.check_beam_step, beam_step, "7.3", 7, id="7.3"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

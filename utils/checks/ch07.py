@@ -1,0 +1,508 @@
+"""Checkers for chapter 7: sequence-to-sequence models.
+
+Exercise 7.1 builds the decoder's input and target for teacher forcing, 7.2 computes the edit
+distance between two strings, and 7.3 takes one step of beam search for one input.
+
+Each checker computes what the plausible wrong answers return on its inputs (the target not
+shifted or shifted the wrong way, a substitution counted as two edits, a table whose first row
+was left at 0, the beams' scores not added, a finished beam extended like the others...) and
+names the one the learner's answer matches, when the input tells it apart from the others. The
+token ids of 7.1 differ from their positions and the log-probabilities of 7.3 are random and
+distinct, so that every wrong answer gives its own result. An edit distance is one small number
+that many mistakes can hit by chance on one pair of strings, so 7.2 names a mistake from the
+learner's answers on every pair at once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from utils.checking import Mistake, call, checker, expect_array, kind_of, named_mistake
+from utils.decoding import beam_step
+from utils.seq2seq import log_softmax
+from utils.seqmetrics import edit_distance
+from utils.tokens import END, PAD, START, teacher_forcing
+
+# Shared: what the learner returned ===============================================================
+
+
+def _parts(result: Any, names: Sequence[str], on: str) -> tuple[Any, ...]:
+    """The parts of a tuple the exercise asks for, or a :class:`Mistake` saying what came back instead."""
+    wanted = f"({', '.join(names)})"
+    if result is None:
+        raise Mistake(f"your function returned None: did you forget to `return` {wanted}?")
+    if isinstance(result, np.ndarray) and result.ndim > 1 and len(result) == len(names):
+        raise Mistake(f"you returned one {kind_of(result)}: return the {len(names)} arrays separately, as the "
+                      f"tuple {wanted} ({on}).")
+    if not isinstance(result, (tuple, list)) or len(result) != len(names):
+        raise Mistake(f"return the tuple {wanted}; you returned {kind_of(result)} ({on}).")
+    return tuple(result)
+
+
+def _whole_numbers(value: Any, what: str, on: str, hint: str = "") -> np.ndarray:
+    """A 1-D array of whole numbers (ints, or floats equal to ints) as int64."""
+    array = expect_array(value, what, ndim=1, hint=f"({on})")
+    if not np.all(np.isfinite(array)) or not np.array_equal(array, np.round(array)):
+        raise Mistake(f"the values of {what}, {_listed(array)}, are not all whole numbers ({on}). {hint}".strip())
+    return array.astype(np.int64)
+
+
+def _same(got: np.ndarray, wanted: np.ndarray) -> bool:
+    return got.shape == np.shape(wanted) and bool(np.array_equal(got, wanted))
+
+
+def _listed(values: np.ndarray) -> list:
+    return np.round(values, 4).tolist() if values.dtype.kind == "f" else values.tolist()
+
+
+# Exercise 7.1: teacher forcing ===================================================================
+
+# Ids that differ from their positions and from each other's neighbours, a repeated id, the shortest
+# targets (one character, and the end token alone), one of them int64 rather than encode's int32.
+_FORCING_TARGETS = [
+    np.array([7, 4, 9, 5, END], dtype=np.int32),
+    np.array([12, 3, 3, 8, 15, 6, 10, END], dtype=np.int64),
+    np.array([5, END], dtype=np.int32),
+    np.array([END], dtype=np.int32),
+]
+
+_FORCING_RULE = ("the decoder target is the target itself, and the decoder input is START (1) followed by the "
+                 "target without its last token: at step t the decoder reads token t - 1 and predicts token t")
+
+
+def _with(first: int, ids: np.ndarray) -> np.ndarray:
+    return np.concatenate([[first], ids]).astype(np.int64)
+
+
+def _forcing_pairs(target: np.ndarray) -> list[tuple[tuple[np.ndarray, np.ndarray], str]]:
+    expected_input, expected_target = teacher_forcing(target)
+    return [
+        ((expected_target, expected_input),
+         "you returned the pair in the wrong order: return (decoder_input, decoder_target), the input first."),
+        ((target[:-1], target[1:]),
+         "you shifted the target as chapter 6's language model shifts its text (input target[:-1], target "
+         "target[1:]). Here the decoder must also predict the first token, from START alone: the decoder input "
+         "is [START] + target[:-1] and the decoder target is the whole target, end token included."),
+    ]
+
+
+def _target_suspects(target: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    return [
+        (target[:-1], "your decoder target has lost its end token: the decoder must learn to predict END (2), "
+                      "or it never stops, so the decoder target is the whole target, end token included."),
+        (_with(START, target), "your decoder target starts with the start token: START is only ever read, never "
+                               "predicted, so the decoder target is the target itself."),
+        (_with(START, target[:-1]), "your decoder target is the decoder input: the decoder target is the target "
+                                    "itself, the input is the target shifted behind START."),
+    ]
+
+
+def _input_suspects(target: np.ndarray) -> list[tuple[np.ndarray, str]]:
+    wrong_way = ("your decoder input is shifted the wrong way: it holds the tokens after each step (the input at "
+                 "step t is token t + 1), so the decoder reads the answer it must predict. Shift right, behind "
+                 "the start token: [START] + target[:-1].")
+    return [
+        (target, "your decoder input is the target itself, not shifted: the decoder would read the token it must "
+                 "predict (a copy task). Shift it right by one, behind the start token: [START] + target[:-1]."),
+        (target[:-1], f"your decoder input has no start token: it has {len(target) - 1} tokens, the target "
+                      f"{len(target)}. Put START (1) in front of the target without its last token: "
+                      "[START] + target[:-1]."),
+        (_with(START, target), f"your decoder input keeps the target's last token, the end token: it has "
+                               f"{len(target) + 1} tokens, the target {len(target)}. Drop the last token: "
+                               "[START] + target[:-1] (the decoder never reads END, it only predicts it)."),
+        (_with(PAD, target[:-1]), "your decoder input starts with padding (0): the first token the decoder reads "
+                                  "is the start token, START = 1."),
+        (np.roll(target, 1), "you rolled the target (np.roll): the end token wrapped around to the front of the "
+                             "decoder input. Put the start token there: [START] + target[:-1]."),
+        (_with(START, target[1:])[:len(target)],
+         "your decoder input writes START over the target's first token instead of shifting the target: "
+         "[START] + target[:-1] keeps every token but the last."),
+        (target[1:], wrong_way),
+        (np.concatenate([target[1:], [END]]), wrong_way),
+        (np.concatenate([target[1:], [PAD]]), wrong_way),
+        (np.roll(target, -1), wrong_way),
+    ]
+
+
+def _wrong_ids(got: np.ndarray, expected: np.ndarray, what: str, on: str) -> Mistake:
+    seen = f"you returned {got.tolist()}, expected {expected.tolist()}"
+    if len(got) != len(expected):
+        return Mistake(f"your {what} has {len(got)} tokens, expected {len(expected)}, as many as the target (on "
+                       f"{on}: {seen}). {_FORCING_RULE[0].upper()}{_FORCING_RULE[1:]}.")
+    return Mistake(f"your {what} is wrong on {on} ({seen}): {_FORCING_RULE}.")
+
+
+def _check_forcing(got_input: np.ndarray, got_target: np.ndarray, target: np.ndarray, on: str) -> None:
+    expected_input, expected_target = teacher_forcing(target)
+    seen = f"(Seen on {on}: you returned {got_input.tolist()} and {got_target.tolist()}.)"
+    message = named_mistake((got_input, got_target), _forcing_pairs(target),
+                            lambda a, b: _same(a[0], b[0]) and _same(a[1], b[1]))
+    if message:
+        raise Mistake(f"{message} {seen}")
+    for got, expected, name, suspects in ((got_target, expected_target, "decoder_target", _target_suspects),
+                                          (got_input, expected_input, "decoder_input", _input_suspects)):
+        if _same(got, expected):
+            continue
+        message = named_mistake(got, suspects(target), _same)
+        if message:
+            raise Mistake(f"{message} {seen}")
+        raise _wrong_ids(got, expected, name, on)
+
+
+@checker("7.1", "decoder input and target for teacher forcing")
+def check_decoder_io(answer: Callable[..., Any]) -> int:
+    """``(decoder_input, decoder_target)``: ``[START] + target[:-1]`` and the target, on several targets."""
+    for target in _FORCING_TARGETS:
+        on = f"the target {target.tolist()}"
+        parts = _parts(call(answer, target.copy(), on=on), ("decoder_input", "decoder_target"), f"on {on}")
+        got_input, got_target = (_whole_numbers(part, f"your {name}", f"on {on}", "Return token ids, ints.")
+                                 for part, name in zip(parts, ("decoder_input", "decoder_target"), strict=True))
+        _check_forcing(got_input, got_target, target, on)
+    return len(_FORCING_TARGETS)
+
+
+# Exercise 7.2: edit distance =====================================================================
+
+_EDIT_PAIRS = [
+    ("kitten", "sitting"),
+    ("a", "b"),
+    ("", "abc"),
+    ("abcd", ""),
+    ("", ""),
+    ("ab", "ba"),
+    ("abc", "abcde"),
+    ("cde", "abcde"),
+    ("flaw", "lawn"),
+    ("sunday", "saturday"),
+    ("forty-two", "forty-two"),
+    ("forty-two", "forty-three"),
+    ("thirty", "thirteen"),
+]
+
+
+def _table_corner(a: str, b: str, *, substitution: int = 1, match: int = 0, first_row: bool = True,
+                  first_column: bool = True) -> int:
+    """The last entry of an edit-distance table built with the given costs and first row and column."""
+    previous = [j if first_row else 0 for j in range(len(b) + 1)]
+    for i, x in enumerate(a, start=1):
+        current = [i if first_column else 0]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (substitution if x != y else match)))
+        previous = current
+    return previous[-1]
+
+
+def _common_subsequence(a: str, b: str) -> int:
+    previous = [0] * (len(b) + 1)
+    for x in a:
+        current = [0]
+        for j, y in enumerate(b, start=1):
+            current.append(previous[j - 1] + 1 if x == y else max(previous[j], current[j - 1]))
+        previous = current
+    return previous[-1]
+
+
+def _distance_suspects(a: str, b: str) -> list[tuple[int, str]]:
+    longer = max(len(a), len(b))
+    first_row = ("the first row and column of your table are not 0, 1, 2, ...: turning a prefix of i characters "
+                 "into the empty string takes i deletions (and the empty string into j characters j insertions), "
+                 "so table[i][0] = i and table[0][j] = j. Left at 0 they make the distance too small, 0 when "
+                 "one string is empty.")
+    similarity = ("you returned a similarity, how much the two strings have in common (their longest common "
+                  "subsequence, or the longer length minus the distance), not the distance: the fewest "
+                  "insertions, deletions and substitutions that turn one into the other.")
+    return [
+        (_table_corner(a, b, substitution=2),
+         "you counted a substitution as 2 edits (a deletion plus an insertion): replacing one character by "
+         "another costs 1, table[i - 1][j - 1] + (a[i - 1] != b[j - 1])."),
+        (_table_corner(a, b, first_row=False), first_row),
+        (_table_corner(a, b, first_column=False), first_row),
+        (_table_corner(a, b, first_row=False, first_column=False), first_row),
+        (sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b)),
+         "you compared the strings position by position (the Hamming distance plus the length difference), "
+         "which cannot insert or delete a character inside a string: 'cde' and 'abcde' differ at every "
+         "position but are 2 insertions apart. Fill the table, each entry the cheapest of a deletion, an "
+         "insertion and a substitution (or match)."),
+        (abs(len(a) - len(b)), "you returned only the difference of the lengths: strings of the same length can "
+                               "still differ ('a' and 'b' are one substitution apart)."),
+        (longer, "you returned the length of the longer string, which is what the table gives when a match costs "
+                 "1 as well: equal characters cost 0, table[i - 1][j - 1] + (a[i - 1] != b[j - 1])."),
+        (longer - edit_distance(a, b), similarity),
+        (_common_subsequence(a, b), similarity),
+    ]
+
+
+def _fractions(a: str, b: str, distance: int) -> list[tuple[float, str]]:
+    """The non-whole numbers a plausible wrong answer returns: the distance divided by a length."""
+    longer = max(len(a), len(b))
+    normalised = ("you divided the distance by a length (a normalised distance, as an error rate is): return the "
+                  "number of edits itself, a whole number.")
+    return [
+        *[(distance / n, normalised) for n in (len(a), len(b), longer) if n],
+        *[(1 - distance / n, "you returned a similarity, 1 - distance / length: return the number of edits "
+                             "itself, a whole number.") for n in (len(a), len(b), longer) if n],
+    ]
+
+
+def _one_distance(result: Any, a: str, b: str, on: str) -> int:
+    """The learner's distance as an int, or a :class:`Mistake` naming what came back instead."""
+    if result is None:
+        raise Mistake("your function returned None: did you forget to `return` the distance?")
+    if isinstance(result, (list, tuple, np.ndarray)):
+        try:
+            array = np.asarray(result, dtype=float)
+        except (TypeError, ValueError):
+            array = None
+        if array is not None and array.ndim == 0:
+            result = array.item()
+        elif array is not None and array.shape in ((len(a) + 1, len(b) + 1), (len(b) + 1, len(a) + 1)):
+            raise Mistake(f"you returned the whole table ({kind_of(result)}): the distance is its last entry, "
+                          f"table[len(a)][len(b)] (on {on}).")
+        elif array is not None and array.shape in ((len(a) + 1,), (len(b) + 1,)):
+            raise Mistake(f"you returned a row of the table ({kind_of(result)}): the distance is the last entry of "
+                          f"the last row (on {on}).")
+        else:
+            raise Mistake(f"return one whole number, the distance; you returned {kind_of(result)} (on {on}).")
+    if isinstance(result, (bool, np.bool_)) or not isinstance(result, (int, float, np.integer, np.floating)):
+        raise Mistake(f"return one whole number, the distance; you returned {kind_of(result)} (on {on}).")
+    if math.isfinite(float(result)) and float(result) == round(float(result)):
+        return int(result)
+    message = named_mistake(float(result), _fractions(a, b, edit_distance(a, b)),
+                            lambda x, y: abs(x - y) <= 1e-9)
+    raise Mistake(f"{message} (Seen on {on}: you returned {result:.6g}.)" if message else
+                  f"you returned {float(result):.6g} on {on}: the distance is a whole number, the fewest edits.")
+
+
+@checker("7.2", "edit distance")
+def check_edit_distance(answer: Callable[..., Any]) -> int:
+    """The Levenshtein distance on pairs with empty strings, prefixes, suffixes and swaps.
+
+    At the first wrong distance the learner's function is still called on the remaining pairs, so
+    that the mistake is named from all its answers: one number, on one pair, fits several mistakes.
+    """
+    answers: list[int | None] = []
+    failed: tuple[str, int, int] | None = None  # the first pair with a wrong distance, its answer, the right one
+    for a, b in _EDIT_PAIRS:
+        on = f"a={a!r}, b={b!r}"
+        try:
+            got = _one_distance(call(answer, a, b, on=on), a, b, on)
+        except Mistake:
+            if failed is None:
+                raise
+            answers.append(None)  # a later pair says nothing about the mistake
+            continue
+        answers.append(got)
+        expected = edit_distance(a, b)
+        if got != expected and failed is None:
+            failed = (on, got, expected)
+    if failed is None:
+        return len(_EDIT_PAIRS)
+    on, got, expected = failed
+    answered = [k for k, value in enumerate(answers) if value is not None]
+    by_pair = [_distance_suspects(a, b) for a, b in _EDIT_PAIRS]
+    suspects = [(tuple(by_pair[k][s][0] for k in answered), message)
+                for s, (_, message) in enumerate(by_pair[0])]
+    message = named_mistake(tuple(answers[k] for k in answered), suspects, lambda x, y: x == y)
+    seen = f"on {on}: you returned {got}, expected {expected}"
+    if message:
+        raise Mistake(f"{message} (Seen {seen}.)")
+    raise Mistake(f"{seen[0].upper()}{seen[1:]}. The edit distance is the fewest insertions, deletions and "
+                  "substitutions (each costing 1) that turn a into b. Fill the table with table[i][0] = i, "
+                  "table[0][j] = j and each entry the cheapest of table[i - 1][j] + 1, table[i][j - 1] + 1 and "
+                  "table[i - 1][j - 1] + (a[i - 1] != b[j - 1]).")
+
+
+# Exercise 7.3: one step of beam search ===========================================================
+
+_Step = tuple[np.ndarray, np.ndarray, np.ndarray]  # new scores, parents, tokens
+
+
+def _beam_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int, str]]:
+    """Scores, log-probabilities, finished flags, beam width and what the case tests, in words.
+
+    The seeds were chosen so that no two of the best candidates are within 0.02 of each other, a
+    strong beam gives several of them, and each mistake of :func:`_beam_suspects` changes the result.
+    """
+
+    def case(seed: int, scores: list[float], vocabulary: int, width: int, finished: Sequence[int] = (),
+             described: str = "") -> tuple[np.ndarray, np.ndarray, np.ndarray, int, str]:
+        k = len(scores)
+        flags = np.zeros(k, dtype=bool)
+        flags[list(finished)] = True
+        log_probs = log_softmax(np.random.default_rng(seed).normal(0.0, 1.5, (k, vocabulary)))
+        shown = "[" + ", ".join(f"{s:g}" for s in scores) + "]"
+        ended = f", beam{'s' if len(finished) > 1 else ''} {', '.join(map(str, finished))} finished" if finished else ""
+        words = f"{k} beams with scores {shown}{ended}, {vocabulary} tokens, beam_width={width}"
+        return np.array(scores, dtype=float), log_probs, flags, width, f"{words}{described}"
+
+    return [
+        case(700, [-1.2, -0.7, -2.3], 6, 3),
+        case(710, [0.0, -np.inf, -np.inf], 5, 3, described=" (the first step: one live beam)"),
+        case(748, [-1.9, -1.1, -1.4], 5, 2),
+        case(730, [-0.8, -1.6, -1.0], 7, 4),
+        case(744, [-2.1, -0.6, -1.7], 6, 3, [1], " (the finished beam is the best hypothesis)"),
+        case(764, [-0.5, -1.3, -1.6], 6, 3, [1],
+             " (the finished beam stays, although extending it would push it out)"),
+        case(792, [-1.5, -4.2, -0.9, -1.1], 5, 3, [0, 1], " (a finished beam too weak to stay)"),
+    ]
+
+
+def _candidates(scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarray, *,
+                combine: Callable[[np.ndarray, np.ndarray], np.ndarray] = np.add, finished_rule: str = "itself"
+                ) -> np.ndarray:
+    """The (k, V) candidate scores; ``finished_rule`` says what a finished beam gets: "itself" (one
+    candidate, PAD at its score), "extended" (like the others), "dropped" or "every token" (its
+    score for each token)."""
+    itself = np.full(log_probs.shape[-1], -np.inf)
+    itself[PAD] = 0.0
+    with np.errstate(invalid="ignore", over="ignore"):
+        extended = combine(scores[:, None], log_probs)
+        kept = {"itself": scores[:, None] + itself, "extended": extended,
+                "dropped": np.full_like(log_probs, -np.inf), "every token": scores[:, None] + 0.0 * log_probs}
+    return np.where(finished[:, None], kept[finished_rule], extended)
+
+
+def _ranked(candidates: np.ndarray, width: int, *, lowest_first: bool = False) -> _Step:
+    flat = candidates.reshape(-1)
+    order = np.argsort(flat if lowest_first else -flat, kind="stable")[:width]
+    return flat[order], order // candidates.shape[1], order % candidates.shape[1]
+
+
+def _own_best(candidates: np.ndarray, width: int, *, sort: bool) -> _Step:
+    """Each beam's best candidate alone, in beam order or best first, cut to ``width``."""
+    tokens = np.argmax(candidates, axis=1)
+    scores, parents = candidates[np.arange(len(candidates)), tokens], np.arange(len(candidates))
+    order = np.argsort(-scores, kind="stable") if sort else parents
+    return scores[order][:width], parents[order][:width], tokens[order][:width]
+
+
+def _beam_suspects(scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarray, width: int
+                   ) -> list[tuple[_Step, str]]:
+    k, vocabulary = log_probs.shape
+    right = _candidates(scores, log_probs, finished)
+    new, parents, tokens = _ranked(right, width)
+    flat = parents * vocabulary + tokens
+    no_score = ("your new scores ignore the beams' scores: a hypothesis's score is the sum of the log-probabilities "
+                "of all its tokens, so each candidate scores scores[j] + log_probs[j, v].")
+    own_best = ("you extended each beam by its own best token only: rank all k * V candidates of all beams together "
+                "(a strong beam may give several of the best, a weak one none), and keep the beam_width best.")
+    flat_index = ("you returned flat indices into the k * V candidates (j * V + v): split each into its beam, "
+                  "index // V, and its token, index % V (np.divmod).")
+    with np.errstate(invalid="ignore", over="ignore"):
+        alone = np.where(finished[parents], new, new - scores[parents])
+        return [
+            (_ranked(_candidates(np.zeros_like(scores), log_probs, finished), width), no_score),
+            ((alone, parents, tokens), no_score),
+            (_ranked(_candidates(scores, log_probs, finished, combine=np.multiply), width),
+             "you multiplied the beams' scores by the log-probabilities: log-probabilities add (probabilities "
+             "multiply), so each candidate scores scores[j] + log_probs[j, v]."),
+            ((np.exp(new), parents, tokens),
+             "your new scores are probabilities: keep them as summed log-probabilities, scores[j] + log_probs[j, v] "
+             "(products of probabilities underflow to 0 on long outputs)."),
+            (_ranked(_candidates(scores, log_probs, finished, finished_rule="extended"), width),
+             "you extended the finished beam like the others: a beam that produced the end token has one "
+             "candidate only, itself, with token PAD (0) and its score unchanged."),
+            (_ranked(_candidates(scores, log_probs, finished, finished_rule="dropped"), width),
+             "you dropped the finished beam: it stays a candidate, itself with token PAD (0) and its score "
+             "unchanged, ranked with the others (here its score is good enough to keep it)."),
+            (_own_best(right, width, sort=False), own_best),
+            (_own_best(right, width, sort=True), own_best),
+            (_ranked(right, width, lowest_first=True),
+             "you kept the lowest-scoring candidates: scores are log-probabilities, higher is better, so keep the "
+             "beam_width highest, best first (np.argsort(-candidates))."),
+            ((new, flat, tokens), flat_index),
+            ((new, parents, flat), flat_index),
+            ((new, flat, flat), flat_index),
+            ((new, tokens, parents),
+             "your parents and tokens are swapped: the parent is the beam a candidate extends, index // V, the "
+             "token the one it adds, index % V."),
+            ((new, flat // k, flat % k),
+             f"you split the flat index by the number of beams ({k}): the candidates are laid out beam by beam, "
+             f"V = {vocabulary} per beam, so the parent is index // V and the token index % V."),
+        ]
+
+
+def _three_arrays(result: Any, k: int, vocabulary: int, width: int, on: str) -> _Step:
+    names = ("new_scores", "parents", "tokens")
+    if isinstance(result, (tuple, list)) and len(result) == 2:
+        raise Mistake(f"you returned two things: return three, (new_scores, parents, tokens). If the second one "
+                      f"holds flat indices into the k * V candidates, split each into its beam, index // V, and "
+                      f"its token, index % V ({on}).")
+    parts = _parts(result, names, on)
+    got_scores = expect_array(parts[0], "your new_scores", ndim=1, hint=f"({on})")
+    got_parents = _whole_numbers(parts[1], "your parents", on, "A parent is the index of a beam, index // V "
+                                 "(integer division) for a flat index into the k * V candidates.")
+    got_tokens = _whole_numbers(parts[2], "your tokens", on, "A token is an id, index % V for a flat index.")
+    for array, name in ((got_scores, "new_scores"), (got_parents, "parents"), (got_tokens, "tokens")):
+        if len(array) == width:
+            continue
+        if len(array) == k:
+            raise Mistake(f"your {name} has {k} values, one per beam, but beam_width={width}: rank the candidates "
+                          f"of all beams together and keep the {width} best ({on}).")
+        if len(array) == k * vocabulary:
+            raise Mistake(f"your {name} has {len(array)} values, one per candidate: keep only the beam_width = "
+                          f"{width} best ({on}).")
+        raise Mistake(f"your {name} has {len(array)} values, expected beam_width = {width} ({on}).")
+    return got_scores, got_parents, got_tokens
+
+
+def _finished_kept_wrong(got: _Step, scores: np.ndarray, finished: np.ndarray) -> str | None:
+    """What the answer did to a finished beam, when it did not keep it once, as itself."""
+    new, parents, tokens = got
+    for j in np.flatnonzero(finished):
+        chosen = parents == j
+        if chosen.sum() > 1:
+            return (f"your finished beam {j} appears {int(chosen.sum())} times: a finished beam has exactly one "
+                    "candidate, itself with token PAD (0); give its other tokens the score -inf.")
+        if chosen.any() and (tokens[chosen][0] != PAD or not np.isclose(new[chosen][0], scores[j], rtol=1e-9,
+                                                                          atol=1e-12)):
+            return (f"you extended the finished beam {j}: a beam that produced the end token has one candidate, "
+                    "itself, with token PAD (0) and its score unchanged.")
+    return None
+
+
+def _check_step(got: _Step, expected: _Step, scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarray,
+                width: int, on: str) -> None:
+    def same(a: _Step, b: _Step) -> bool:
+        return (a[0].shape == b[0].shape and bool(np.allclose(a[0], b[0], rtol=1e-9, atol=1e-12))
+                and _same(a[1], b[1]) and _same(a[2], b[2]))
+
+    if same(got, expected):
+        return
+    shown, right = (", ".join(f"{name} {_listed(value)}" for name, value in zip(("scores", "parents", "tokens"),
+                                                                                   step, strict=True))
+                    for step in (got, expected))
+    seen = f"(Seen {on}: you returned {shown}; expected {right}.)"
+    message = named_mistake(got, _beam_suspects(scores, log_probs, finished, width), same)
+    k = len(scores)
+    if message is None and np.all((got[1] >= 0) & (got[1] < k)):
+        message = _finished_kept_wrong(got, scores, finished)
+    if message is None:
+        order = np.lexsort((expected[2], expected[1]))
+        mine = np.lexsort((got[2], got[1]))
+        if _same(got[1][mine], expected[1][order]) and _same(got[2][mine], expected[2][order]):
+            message = ("you kept the right candidates but not best first: sort them by score, highest first, "
+                       "so that beam 0 is the best hypothesis.")
+    if message:
+        raise Mistake(f"{message} {seen}")
+    raise Mistake(f"your beam step is wrong {on}: you returned {shown}; expected {right}. Each unfinished beam "
+                  "j offers scores[j] + log_probs[j, v] for every token v, a finished beam only itself (token PAD, "
+                  "score unchanged); rank all of them together, best first, and return the beam_width best: their "
+                  "scores, beams and tokens.")
+
+
+@checker("7.3", "one step of beam search")
+def check_beam_step(answer: Callable[..., Any]) -> int:
+    """``(new_scores, parents, tokens)``: the ``beam_width`` best candidates of all beams, best first."""
+    cases = _beam_cases()
+    for scores, log_probs, finished, width, described in cases:
+        on = f"on {described}"
+        result = call(answer, scores.copy(), log_probs.copy(), finished.copy(), width, on=described)
+        got = _three_arrays(result, len(scores), log_probs.shape[1], width, on)
+        _check_step(got, beam_step(scores, log_probs, finished, width), scores, log_probs, finished, width, on)
+    return len(cases)

@@ -15,6 +15,8 @@ CHAPTER_TARGETS = {
                                  "adding problem, simple RNN, T=50 (test MSE)", 50),
     4: lambda: targets.chapter_4(shortest=50, middle=100),
     5: lambda: targets.chapter_5("majority class (never a word start)"),
+    6: lambda: targets.chapter_6(),
+    7: lambda: targets.chapter_7(),
 }
 
 

@@ -171,3 +171,26 @@ def chapter_6() -> list[Target]:
         Target("re-reading the prefix (ms per character)", ">", "stateful generation (ms per character)",
                "carrying the state is cheaper than re-reading the prefix"),
     ]
+
+
+def chapter_7() -> list[Target]:
+    """Chapter 7: encoder-decoders on the number-translation task."""
+    return [
+        # Learning happens, in both modes; beam search with one beam is greedy decoding.
+        Target("Cho GRU (best validation loss)", "<", "Cho GRU (first training loss)",
+               "the GRU encoder-decoder learns", full_only=False),
+        Target("best model, teacher-forced character accuracy", ">", "most frequent target token (share)",
+               "the decoder beats always writing the most frequent token", full_only=False),
+        Target("beam width 1 outputs differ from greedy's (inputs)", "<=", 0.0,
+               "beam search with one beam is greedy decoding, on every input", full_only=False),
+        # The chapter's claims, in full mode.
+        Target("best model, exact match, shortest bin", ">=", 0.95,
+               "at least 95 % of the shortest inputs translated exactly"),
+        Target("best model, drop from the shortest to the longest bin", ">=", 0.10,
+               "the fixed-size summary loses long inputs: at least 10 points fewer exact on the longest bin"),
+        Target("beams of width 2-8 that score below greedy (share of inputs)", "<=", 0.01,
+               "beam search finds an output the model scores at least as high as greedy's, on 99 % of inputs "
+               "or more (it is not an exact search)"),
+        Target("best model, teacher-forced character accuracy", ">", "best model, free-running character accuracy",
+               "exposure bias: the decoder is right more often when it reads the true previous token"),
+    ]

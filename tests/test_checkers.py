@@ -21,7 +21,7 @@ from utils import bptt, gated
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
 from utils.checking import ExerciseFailed
 from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
-from utils.decoding import beam_step
+from utils.decoding import beam_step, choose_alpha
 from utils.forecasting import normalise_splits
 from utils.labelling import precision_recall_f1, word_start_labels
 from utils.lm import bits_per_character
@@ -57,6 +57,7 @@ CHECKERS = [
     pytest.param(ch07.check_decoder_io, teacher_forcing, "7.1", 4, id="7.1"),
     pytest.param(ch07.check_edit_distance, edit_distance, "7.2", 13, id="7.2"),
     pytest.param(ch07.check_beam_step, beam_step, "7.3", 7, id="7.3"),
+    pytest.param(ch07.check_choose_alpha, choose_alpha, "7.4", 2, id="7.4"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

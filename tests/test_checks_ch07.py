@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from utils.checking import ExerciseFailed
-from utils.checks.ch07 import check_beam_step, check_decoder_io, check_edit_distance
+from utils.checks.ch07 import check_beam_step, check_choose_alpha, check_decoder_io, check_edit_distance
 
 START, END, PAD = 1, 2, 0
 
@@ -396,3 +396,107 @@ def test_beam_step_unfinished_finished_beams_are_named():
 
     message = _failure(check_beam_step, no_finished_beams_yet)
     assert "unfinished" in message and "beam 1 finished" in message and "the 4 earlier cases passed" in message
+
+
+
+# ================================================================================================
+# Exercise 7.4: choosing alpha on validation pairs
+# ================================================================================================
+
+TITLE_74 = "Exercise 7.4 (choosing the length normalisation on validation pairs)"
+
+
+def choose_by_loop(decode, sources, references, alphas, *, pick="best", score="share", keys="alphas",
+                   what="sources"):
+    """A learner's choice of alpha, with one option per plausible slip."""
+    scores = {}
+    for i, alpha in enumerate(alphas):
+        outputs = decode(sources if what == "sources" else references, alpha)
+        right = sum(o == r for o, r in zip(outputs, references))
+        value = {"share": right / len(references), "count": right, "percent": 100 * right / len(references),
+                 "wrong": 1 - right / len(references)}[score]
+        scores[i if keys == "positions" else float(alpha)] = value
+    ranked = sorted(scores, key=lambda a: scores[a])
+    if pick == "best":
+        best = max(scores, key=lambda a: (scores[a], -a))
+    elif pick == "lowest":
+        best = min(scores, key=lambda a: (scores[a], a))
+    elif pick == "tie to larger":
+        best = ranked[-1] if scores[ranked[-1]] > scores[ranked[-2]] else max(a for a in scores
+                                                                             if scores[a] == scores[ranked[-1]])
+    elif pick == "max of keys":
+        best = max(scores)
+    elif pick == "argmax":
+        best = int(np.argmax(list(scores.values())))
+    elif pick == "score":
+        best = max(scores.values())
+    return best, scores
+
+
+def choose_with_cer(decode, sources, references, alphas):
+    from utils.seqmetrics import character_error_rate
+    scores = {a: character_error_rate(decode(sources, a), references) for a in alphas}
+    return max(scores, key=scores.get), scores
+
+
+def choose_without_alpha(decode, sources, references, alphas):
+    outputs = decode(sources)
+    return alphas[0], {a: np.mean([o == r for o, r in zip(outputs, references)]) for a in alphas}
+
+
+def choose_by_position(decode, sources, references, alphas):
+    scores = {i: np.mean([o == r for o, r in zip(decode(sources, i), references)]) for i in range(len(alphas))}
+    return max(scores, key=scores.get), scores
+
+
+def choose_from_one_decoding(decode, sources, references, alphas):
+    outputs = decode(sources, alphas[0])
+    scores = {a: np.mean([o == r for o, r in zip(outputs, references)]) for a in alphas}
+    return alphas[0], scores
+
+
+def choose_with_numpy(decode, sources, references, alphas):
+    alphas = np.asarray(alphas)
+    matches = np.array([np.mean(np.array(decode(sources, a)) == np.array(references)) for a in alphas])
+    best = alphas[np.flatnonzero(matches == matches.max())].min()
+    return best, dict(zip(alphas.tolist(), matches.tolist()))
+
+
+def test_choose_alpha_correct_answers_pass(capsys):
+    check_choose_alpha(choose_by_loop)
+    check_choose_alpha(choose_with_numpy)
+    assert capsys.readouterr().out.count("passed all 2 checks") == 2
+
+
+@pytest.mark.parametrize("answer, phrases", [
+    (functools.partial(choose_by_loop, pick="lowest"), ["lowest exact match", "you returned 0.3, expected 0.6"]),
+    (functools.partial(choose_by_loop, pick="tie to larger"), ["on a tie you picked the larger alpha"]),
+    (functools.partial(choose_by_loop, pick="max of keys"), ["max(scores) compares the keys"]),
+    (functools.partial(choose_by_loop, pick="argmax"), ["position of the best alpha"]),
+    (functools.partial(choose_by_loop, pick="score"), ["best exact match instead of the alpha"]),
+    (functools.partial(choose_by_loop, score="count"), ["counts of exact matches"]),
+    (functools.partial(choose_by_loop, score="percent"), ["percentages"]),
+    (functools.partial(choose_by_loop, score="wrong"), ["share of wrong outputs"]),
+    (functools.partial(choose_by_loop, keys="positions"), ["keys of your scores are positions"]),
+    (functools.partial(choose_by_loop, what="references"), ["you decoded the references"]),
+    (choose_with_cer, ["character error rates"]),
+    (choose_without_alpha, ["without an alpha"]),
+    (choose_by_position, ["not one of the alphas given", "not over their positions"]),
+    (choose_from_one_decoding, ["you never decoded with alpha = 0.3"]),
+])
+def test_choose_alpha_names_the_mistake(answer, phrases):
+    _assert_named(check_choose_alpha, answer, TITLE_74, phrases)
+
+
+def test_choose_alpha_stub_and_shapes():
+    def stub(decode, sources, references, alphas):
+        raise NotImplementedError
+
+    check_choose_alpha(stub)
+    _assert_named(check_choose_alpha, lambda d, s, r, a: None, TITLE_74, ["returned None"])
+    _assert_named(check_choose_alpha, lambda d, s, r, a: (0.6, [0.5] * 5), TITLE_74, ["should be a dict"])
+    def as_text(decode, sources, references, alphas):
+        best, scores = choose_by_loop(decode, sources, references, alphas)
+        return str(best), scores
+
+    _assert_named(check_choose_alpha, as_text, TITLE_74, ["best alpha should be a number"])

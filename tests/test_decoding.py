@@ -156,3 +156,44 @@ def test_states_must_be_given_with_one_row_per_input():
         decoding.greedy_decode(table_step, [np.zeros((2, 1)), np.zeros((3, 1))], max_length=3)
     with pytest.raises(ValueError, match="log-probabilities of shape"):
         decoding.greedy_decode(lambda t, s: (np.zeros(len(t)), s), [np.zeros((2, 1))], max_length=3)
+
+
+# choose_alpha ===================================================================================
+
+def _decoder_by_alpha(outputs_by_alpha):
+    def decode(sources, alpha):
+        return outputs_by_alpha[alpha]
+    return decode
+
+
+def test_choose_alpha_takes_the_highest_exact_match_and_the_smallest_alpha_on_a_tie():
+    references = ["a", "b", "c", "d"]
+    decode = _decoder_by_alpha({0.0: ["a", "x", "x", "x"], 0.5: ["a", "b", "c", "x"], 1.0: ["a", "b", "c", "y"],
+                                2.0: ["x"] * 4})
+    best, scores = decoding.choose_alpha(decode, ["s1", "s2", "s3", "s4"], references, [2.0, 1.0, 0.5, 0.0])
+    assert best == 0.5
+    assert scores == {2.0: 0.0, 1.0: 0.75, 0.5: 0.75, 0.0: 0.25}
+
+
+def test_choose_alpha_passes_the_sources_and_each_alpha_to_the_decoder():
+    calls = []
+
+    def decode(sources, alpha):
+        calls.append((tuple(sources), alpha))
+        return list(sources)
+
+    best, scores = decoding.choose_alpha(decode, ["p", "q"], ["p", "q"], np.array([0, 1]))
+    assert calls == [(("p", "q"), 0.0), (("p", "q"), 1.0)]
+    assert best == 0.0 and scores == {0.0: 1.0, 1.0: 1.0}
+
+
+@pytest.mark.parametrize("alphas, phrase", [([], "at least one alpha"), ([0.0, float("nan")], "finite number"),
+                                            (["1"], "finite number"), ([True], "finite number")])
+def test_choose_alpha_rejects_bad_alphas(alphas, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        decoding.choose_alpha(lambda s, a: list(s), ["p"], ["p"], alphas)
+
+
+def test_choose_alpha_says_when_the_decoder_returns_the_wrong_number_of_outputs():
+    with pytest.raises(ValueError, match="1 outputs for 2 references"):
+        decoding.choose_alpha(lambda s, a: ["p"], ["p", "q"], ["p", "q"], [0.0])

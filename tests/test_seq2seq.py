@@ -141,3 +141,51 @@ def test_step_and_encode_functions_of_keras_models():
     one = seq2seq.encode_function(keras.Model(source, summary))(np.array([[3, 4], [5, 6]], dtype=np.int32))
     two = seq2seq.encode_function(keras.Model(source, [summary, summary]))(np.array([[3, 4]], dtype=np.int32))
     assert [s.shape for s in one] == [(2, 4)] and [s.shape for s in two] == [(1, 4), (1, 4)]
+
+
+def _tiny_encoder_decoder(source_size, target_size, units=8):
+    """A GRU encoder-decoder whose training and step models share their layers."""
+    source = keras.Input((None,), dtype="int32")
+    decoder_input = keras.Input((None,), dtype="int32")
+    summary = keras.layers.GRU(units)(keras.layers.Embedding(source_size, 4)(source))
+    embedding = keras.layers.Embedding(target_size, 4)
+    decoder = keras.layers.GRU(units, return_sequences=True, return_state=True)
+    output = keras.layers.Dense(target_size)
+
+    def decode(tokens, state):
+        s, last = decoder(embedding(tokens), initial_state=state)
+        return output(s), last
+
+    logits, _ = decode(decoder_input, summary)
+    training = keras.Model([source, decoder_input], logits, name="tiny")
+    token, state = keras.Input((1,), dtype="int32"), keras.Input((units,))
+    step_logits, new_state = decode(token, state)
+    return training, keras.Model(source, summary), keras.Model([token, state], [step_logits, new_state])
+
+
+def test_train_and_compare_the_training_model_with_its_step_decoder(capsys):
+    keras.utils.set_random_seed(0)
+    sources, targets, sv, tv = _pairs(40)
+    ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    batches = seq2seq.PairBatches(*ids, 8, n_buckets=2, seed=0)
+    validation = seq2seq.PairBatches(*ids, 8, edges=batches.edges, shuffle=False)
+    training, encoder, step = _tiny_encoder_decoder(len(sv), len(tv))
+    before = seq2seq.teacher_forced_accuracy(training, validation)
+    history, seconds = seq2seq.train(training, batches, validation, 3, learning_rate=1e-2)
+    assert len(history["loss"]) == len(history["val_loss"]) == 3 and seconds > 0
+    assert history["val_loss"][-1] < history["val_loss"][0]
+    assert "tiny: 3 epochs" in capsys.readouterr().out
+    after = seq2seq.teacher_forced_accuracy(training, validation)
+    assert 0 <= before < after <= 1
+    teacher, stepped = seq2seq.teacher_and_step_probabilities(
+        training, seq2seq.encode_function(encoder), seq2seq.step_function(step), validation[0], rows=5)
+    real = int((validation[0][2][:5] > 0).sum())
+    assert teacher.shape == stepped.shape == (real, len(tv))
+    np.testing.assert_allclose(teacher, stepped, atol=1e-5)
+    with pytest.raises(ValueError, match="at least 1"):
+        seq2seq.train(training, batches, validation, 0)
+    (source, decoder_input), target, weights = validation[0]
+    with pytest.raises(ValueError, match="no real positions"):
+        seq2seq.teacher_and_step_probabilities(training, seq2seq.encode_function(encoder),
+                                               seq2seq.step_function(step),
+                                               ((source, decoder_input), target, np.zeros_like(weights)))

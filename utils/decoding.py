@@ -22,9 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from utils.seqmetrics import exact_match
 from utils.tokens import END, PAD, START
 
 StepFunction = Callable[[np.ndarray, list[np.ndarray]], tuple[np.ndarray, list[np.ndarray]]]
+Decoder = Callable[[Sequence[str], float], Sequence[str]]
 
 
 @dataclass(frozen=True)
@@ -150,3 +152,23 @@ def beam_search(step: StepFunction, states: Sequence[np.ndarray], *, beam_width:
     chosen = np.argmax(ranking, axis=1)
     return Decoded([_trimmed(tokens[b, chosen[b]]) for b in range(n)], scores[np.arange(n), chosen],
                    finished[np.arange(n), chosen])
+
+
+def choose_alpha(decode: Decoder, sources: Sequence[str], references: Sequence[str], alphas: Sequence[float]
+                 ) -> tuple[float, dict[float, float]]:
+    """The length-normalisation exponent with the highest exact match, chosen on held-out pairs.
+
+    ``decode(sources, alpha)`` returns one output text per source (for example beam search ranked
+    with that ``alpha``). Every ``alpha`` is scored by the exact match of its outputs against
+    ``references``. Returns ``(best alpha, {alpha: exact match})``; on a tie the smallest alpha wins.
+    Give validation pairs: the test set is for the final figures only.
+    """
+    alphas = list(alphas)
+    if not alphas:
+        raise ValueError("give at least one alpha to choose from, for example (0.0, 0.5, 1.0).")
+    if not all(isinstance(a, (int, float, np.integer, np.floating)) and not isinstance(a, bool) and np.isfinite(a)
+               for a in alphas):
+        raise ValueError(f"every alpha must be a finite number; got {alphas!r}.")
+    scores = {float(alpha): exact_match(list(decode(sources, float(alpha))), references) for alpha in alphas}
+    best = max(scores, key=lambda alpha: (scores[alpha], -alpha))
+    return best, scores

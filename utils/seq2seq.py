@@ -11,10 +11,15 @@ Every batch has ``batch_size`` rows: a bucket's last, partial batch is completed
 of weight 0. On TensorFlow, Keras reads the shapes of the first two batches to decide which
 dimensions vary; the first two batches therefore come from the buckets with the shortest and the
 longest targets, so that both lengths are seen to vary.
+
+The helpers below train a teacher-forcing model with early stopping (:func:`train`), compare a
+training model with its step-by-step decoder (:func:`teacher_and_step_probabilities`) and
+measure teacher-forced accuracy (:func:`teacher_forced_accuracy`), for every model of chapters 7-9.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import keras
@@ -186,3 +191,62 @@ def encode_function(encoder: keras.Model) -> Callable[[np.ndarray], list[np.ndar
         return [np.asarray(s) for s in (states if isinstance(states, (list, tuple)) else [states])]
 
     return encode
+
+
+def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epochs: int, *,
+          learning_rate: float = 3e-3, patience: int = 2) -> tuple[dict[str, list[float]], float]:
+    """Train with teacher forcing and early stopping on the validation loss; keep the best epoch's weights.
+
+    Adam with global gradient-norm clipping at 1, the cross-entropy of the next token from logits,
+    weighted by the batches' weights (0 on padding). Training stops when the validation loss has
+    not improved for ``patience`` epochs, or after ``epochs``. Prints one line, returns the
+    history (``loss`` and ``val_loss`` per epoch) and the seconds taken.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
+    model.compile(keras.optimizers.Adam(learning_rate, global_clipnorm=1.0),
+                  keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    start = time.perf_counter()
+    history = model.fit(batches, validation_data=validation, epochs=int(epochs), callbacks=[stop], verbose=0)
+    seconds = time.perf_counter() - start
+    best = int(np.argmin(history.history["val_loss"]))
+    print(f"{model.name}: {len(history.history['loss'])} epochs in {seconds:.0f} s; best validation loss "
+          f"{history.history['val_loss'][best]:.4f} after epoch {best + 1}")
+    return history.history, seconds
+
+
+def teacher_and_step_probabilities(training: keras.Model, encode: Callable[[np.ndarray], list[np.ndarray]],
+                                   step: decoding.StepFunction, batch: tuple, rows: int = 16
+                                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The next-token probabilities of the training model and of the step-by-step decoder, on one batch.
+
+    ``batch`` is one item of :class:`PairBatches`. The decoder is fed the true previous tokens one
+    step at a time (the same prefix as teacher forcing). Returns both (positions, V) arrays at the
+    real (weight 1) positions of the batch's first ``rows`` non-empty rows: equal up to rounding
+    when the two models share their weights.
+    """
+    (source, decoder_input), _, weights = batch
+    kept = np.flatnonzero(np.asarray(weights).sum(axis=1) > 0)[:rows]
+    if len(kept) == 0:
+        raise ValueError("the batch has no real positions (every weight is 0): give a batch with pairs in it.")
+    source, decoder_input, real = source[kept], decoder_input[kept], np.asarray(weights)[kept] > 0
+    teacher = np.exp(log_softmax(np.asarray(training.predict_on_batch([source, decoder_input]))))
+    states, stepped = encode(source), []
+    for t in range(decoder_input.shape[1]):
+        log_probs, states = step(decoder_input[:, t], states)
+        stepped.append(np.exp(log_probs))
+    return teacher[real], np.stack(stepped, axis=1)[real]
+
+
+def teacher_forced_accuracy(model: keras.Model, batches: PairBatches) -> float:
+    """The share of real target tokens that the training model predicts right when fed the true prefix."""
+    right = total = 0
+    for i in range(len(batches)):
+        inputs, target, weights = batches[i]
+        predicted = np.argmax(np.asarray(model.predict_on_batch(inputs)), axis=-1)
+        right += int(((predicted == target) * weights).sum())
+        total += int(weights.sum())
+    if total == 0:
+        raise ValueError("the batches hold no real target tokens.")
+    return right / total

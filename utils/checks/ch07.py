@@ -1,7 +1,8 @@
 """Checkers for chapter 7: sequence-to-sequence models.
 
 Exercise 7.1 builds the decoder's input and target for teacher forcing, 7.2 computes the edit
-distance between two strings, and 7.3 takes one step of beam search for one input.
+distance between two strings, 7.3 takes one step of beam search for one input, and 7.4 (an
+experiment) chooses the length-normalisation exponent of beam search on validation pairs.
 
 Each checker computes what the plausible wrong answers return on its inputs (the target not
 shifted or shifted the wrong way, a substitution counted as two edits, a table whose first row
@@ -22,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from utils.checking import Mistake, call, checker, expect_array, kind_of, named_mistake
-from utils.decoding import beam_step
+from utils.decoding import beam_step, choose_alpha
 from utils.seq2seq import log_softmax
-from utils.seqmetrics import edit_distance
+from utils.seqmetrics import character_error_rate, edit_distance
 from utils.tokens import END, PAD, START, teacher_forcing
 
 # Shared: what the learner returned ===============================================================
@@ -506,3 +507,164 @@ def check_beam_step(answer: Callable[..., Any]) -> int:
         got = _three_arrays(result, len(scores), log_probs.shape[1], width, on)
         _check_step(got, beam_step(scores, log_probs, finished, width), scores, log_probs, finished, width, on)
     return len(cases)
+
+
+# Exercise 7.4: choosing alpha on validation pairs ================================================
+
+
+class _Decoder:
+    """A stand-in for beam search: fixed outputs for each alpha, and a record of how it was called."""
+
+    def __init__(self, sources: list[str], references: list[str], outputs: dict[float, list[str]]):
+        self.sources, self.references, self.outputs = sources, references, outputs
+        self.decoded: list[float] = []
+        self.problem: str | None = None
+
+    def __call__(self, sources: Any = None, alpha: Any = None) -> list[str]:
+        first = next(iter(self.outputs.values()))
+        if self.problem is not None:
+            return first
+        if alpha is None:
+            self.problem = "you called decode(sources) without an alpha: call decode(sources, alpha) for each alpha."
+        elif isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
+            self.problem = f"you called decode with alpha = {alpha!r} ({kind_of(alpha)}): pass one alpha at a time."
+        elif not any(math.isclose(float(alpha), key, abs_tol=1e-12) for key in self.outputs):
+            self.problem = (f"you called decode with alpha = {alpha!r}, which is not one of the alphas given "
+                            f"({list(self.outputs)}): loop over the values in `alphas`, not over their positions.")
+        elif sources is not None and list(sources) == self.references and self.references != self.sources:
+            self.problem = "you decoded the references: decode the sources, then compare the outputs with the references."
+        elif sources is None or list(sources) != self.sources:
+            self.problem = "call decode with the sources you were given, unchanged: decode(sources, alpha)."
+        if self.problem is not None:
+            return first
+        key = next(key for key in self.outputs if math.isclose(float(alpha), key, abs_tol=1e-12))
+        self.decoded.append(key)
+        return list(self.outputs[key])
+
+
+def _alpha_cases() -> list[tuple[Any, list[str], list[str], dict[float, list[str]], str]]:
+    """(alphas as given, sources, references, outputs per alpha, description): exact matches chosen so that
+    every plausible way of picking gives its own alpha (no alpha equals a position or a score)."""
+    rng = np.random.default_rng(7)
+    cases = []
+    for alphas, matches, n, form in (([0.0, 0.3, 0.6, 1.2, 2.5], [4, 1, 6, 6, 2], 8, "a list"),
+                                     (np.array([1.0, 0.0, 0.5]), [3, 1, 2], 5, "an unsorted NumPy array")):
+        numbers = rng.choice(np.arange(10, 999), size=n, replace=False)
+        sources = [f"source {number}" for number in numbers]
+        references = [f"target {number}" for number in numbers]
+        outputs = {}
+        for alpha, m in zip(np.asarray(alphas, dtype=float).tolist(), matches, strict=True):
+            right = set(rng.choice(n, size=m, replace=False).tolist())
+            outputs[alpha] = [r if i in right else r + " and" * int(rng.integers(1, 3))
+                              for i, r in enumerate(references)]
+        cases.append((alphas, sources, references, outputs,
+                      f"{len(outputs)} alphas given as {form} and {n} validation pairs"))
+    return cases
+
+
+def _alpha_suspects(alphas: list[float], scores: dict[float, float]) -> list[tuple[float, str]]:
+    """What the plausible wrong ways of picking the best alpha return, each with its message."""
+    best = max(alphas, key=lambda a: (scores[a], -a))
+    position = ("you returned the position of the best alpha in `alphas` (what np.argmax gives), not the alpha "
+                "itself: alphas[i].")
+    return [
+        (min(alphas, key=lambda a: (scores[a], a)),
+         "you picked the alpha with the lowest exact match: a higher exact match is better."),
+        (max(alphas, key=lambda a: (scores[a], a)),
+         "on a tie you picked the larger alpha: take the smallest of the alphas with the best exact match "
+         "(key=lambda a: (scores[a], -a))."),
+        (min(alphas), "you returned the smallest alpha: min(scores) compares the keys of the dict (the alphas), "
+                      "not their exact matches. Use max(scores, key=...) on the scores."),
+        (max(alphas), "you returned the largest alpha: max(scores) compares the keys of the dict (the alphas), "
+                      "not their exact matches. Use max(scores, key=...) on the scores."),
+        (float(alphas.index(best)), position),
+        (float(alphas.index(best) + 1), position),
+        (scores[best], "you returned the best exact match instead of the alpha that reached it."),
+    ]
+
+
+def _score_suspects(references: list[str], outputs: dict[float, list[str]]) -> list[tuple[list[float], str]]:
+    n = len(references)
+    right = [sum(o == r for o, r in zip(out, references)) for out in outputs.values()]
+    cer = [character_error_rate(out, references) for out in outputs.values()]
+    return [
+        ([float(k) for k in right], "your scores are counts of exact matches: divide by the number of pairs, "
+                                    "so that the exact match is a share between 0 and 1."),
+        ([100 * k / n for k in right], "your scores are percentages: give the exact match as a share between 0 and 1."),
+        ([1 - k / n for k in right], "your scores are the share of wrong outputs (1 - exact match): score by the "
+                                     "share of outputs equal to their reference."),
+        (cer, "your scores are character error rates: score by exact match, the share of outputs equal to their "
+              "reference (seqmetrics.exact_match)."),
+        ([1 - c for c in cer], "your scores are character accuracies (1 - CER): score by exact match, the share "
+                               "of outputs equal to their reference (seqmetrics.exact_match)."),
+    ]
+
+
+def _scores_by_alpha(scores: Any, alphas: list[float], on: str) -> dict[float, float]:
+    if not isinstance(scores, dict):
+        raise Mistake(f"the second item should be a dict {{alpha: exact match}}; you returned {kind_of(scores)} ({on}).")
+    keys = list(scores)
+    if all(isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in keys) \
+            and sorted(keys) == list(range(len(alphas))) and sorted(keys) != sorted(alphas):
+        raise Mistake(f"the keys of your scores are positions {sorted(keys)}: key the dict by the alphas "
+                      f"themselves ({alphas}, {on}).")
+    got = {}
+    for alpha in alphas:
+        match = [k for k in keys if isinstance(k, (int, float, np.integer, np.floating))
+                 and not isinstance(k, bool) and math.isclose(float(k), alpha, abs_tol=1e-12)]
+        if not match:
+            raise Mistake(f"your scores have no entry for alpha = {alpha}: give one for every alpha in `alphas` "
+                          f"(you gave {keys}, {on}).")
+        value = scores[match[0]]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise Mistake(f"the score of alpha = {alpha} should be a number; it is {kind_of(value)} ({on}).")
+        got[alpha] = float(value)
+    if len(keys) != len(alphas):
+        raise Mistake(f"your scores have {len(keys)} entries for {len(alphas)} alphas ({on}): one per alpha.")
+    return got
+
+
+@checker("7.4", "choosing the length normalisation on validation pairs")
+def check_choose_alpha(answer: Callable[..., Any]) -> int:
+    """``(best alpha, {alpha: exact match})`` with stand-in decoders whose outputs for each alpha are fixed."""
+    n_checks = 0
+    for given, sources, references, outputs, described in _alpha_cases():
+        on = f"on {described}"
+        alphas = list(outputs)
+        decode = _Decoder(sources, references, outputs)
+        expected_best, expected = choose_alpha(lambda s, a: outputs[a], sources, references, alphas)
+        passed = given.copy() if isinstance(given, np.ndarray) else list(given)
+        try:
+            result = call(answer, decode, list(sources), list(references), passed, on=described)
+        except Mistake:
+            if decode.problem:
+                raise Mistake(f"{decode.problem} ({on[0].upper()}{on[1:]}.)") from None
+            raise
+        if decode.problem:
+            raise Mistake(f"{decode.problem} ({on[0].upper()}{on[1:]}.)")
+        best, scores = _parts(result, ("best_alpha", "scores"), on)
+        missed = [a for a in alphas if a not in decode.decoded]
+        got = _scores_by_alpha(scores, alphas, on)
+        values = [got[a] for a in alphas]
+        if not np.allclose(values, [expected[a] for a in alphas], atol=1e-9, rtol=0):
+            if missed:
+                raise Mistake(f"you never decoded with alpha = {missed[0]}: call decode(sources, alpha) for every "
+                              f"alpha and score its own outputs ({on}).")
+            message = named_mistake(values, _score_suspects(references, outputs),
+                                    lambda a, b: bool(np.allclose(a, b, atol=1e-9, rtol=0)))
+            if message:
+                raise Mistake(f"{message} ({on[0].upper()}{on[1:]}.)")
+            wrong = next(a for a in alphas if not math.isclose(got[a], expected[a], abs_tol=1e-9))
+            raise Mistake(f"your score for alpha = {wrong} is {got[wrong]:.6g}, expected {expected[wrong]:.6g} {on}: "
+                          "the share of decode(sources, alpha)'s outputs equal to their reference.")
+        if isinstance(best, (bool, np.bool_)) or not isinstance(best, (int, float, np.integer, np.floating)):
+            raise Mistake(f"the best alpha should be a number, one of {alphas}; you returned {kind_of(best)} ({on}).")
+        if not math.isclose(float(best), expected_best, abs_tol=1e-12):
+            message = named_mistake(float(best), _alpha_suspects(alphas, expected),
+                                    lambda a, b: math.isclose(a, b, abs_tol=1e-12))
+            if message:
+                raise Mistake(f"{message} ({on[0].upper()}{on[1:]}: you returned {best}, expected {expected_best}.)")
+            raise Mistake(f"your best alpha is {best} {on}, expected {expected_best}: the alpha with the highest exact "
+                          f"match, the smallest on a tie (the scores: { {a: round(expected[a], 4) for a in alphas} }).")
+        n_checks += 1
+    return n_checks

@@ -14,13 +14,15 @@ import pkgutil
 
 import numpy as np
 import pytest
+from keras import ops
 
 import utils.checks
 
 from utils import bptt, gated
+from utils.attention import additive_scores, masked_softmax, padding_share
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
 from utils.checking import ExerciseFailed
-from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07
+from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
 from utils.decoding import beam_step, choose_alpha
 from utils.forecasting import normalise_splits
 from utils.labelling import precision_recall_f1, word_start_labels
@@ -32,6 +34,15 @@ from utils.smoothing import choose_order
 from utils.text import bag_of_words
 from utils.tokens import teacher_forcing
 from utils.windows import forecast_windows, make_windows
+
+
+def _masked_softmax(scores, mask):
+    """utils.attention.masked_softmax on one (Tq, Tk) or a batch of (B, Tq, Tk) scores, as a NumPy array."""
+    scores = np.asarray(scores, dtype="float32")
+    if scores.ndim == 2:
+        return _masked_softmax(scores[None], np.asarray(mask)[None])[0]
+    return ops.convert_to_numpy(masked_softmax(scores, mask))
+
 
 CHECKERS = [
     # checker, the course's reference answer, exercise number, number of checks it runs
@@ -58,6 +69,9 @@ CHECKERS = [
     pytest.param(ch07.check_edit_distance, edit_distance, "7.2", 13, id="7.2"),
     pytest.param(ch07.check_beam_step, beam_step, "7.3", 7, id="7.3"),
     pytest.param(ch07.check_choose_alpha, choose_alpha, "7.4", 2, id="7.4"),
+    pytest.param(ch08.check_masked_softmax, _masked_softmax, "8.1", 5, id="8.1"),
+    pytest.param(ch08.check_additive_scores, additive_scores, "8.2", 3, id="8.2"),
+    pytest.param(ch08.check_padding_share, padding_share, "8.3", 3, id="8.3"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

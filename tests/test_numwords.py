@@ -61,3 +61,50 @@ def test_task_errors_say_what_to_change():
         numwords.make_task(0, 10, 10)
     with pytest.raises(ValueError, match="fewer bins"):
         numwords.make_task(50, 10, 1, n_bins=60)
+
+
+def _words(text, labels):
+    """The pieces of ``text`` with one label, in order: [(piece, word name or None), ...]."""
+    pieces, start = [], 0
+    for end in range(1, len(text) + 1):
+        if end == len(text) or labels[end] != labels[start]:
+            pieces.append((text[start:end], None if labels[start] < 0 else numwords.WORDS[labels[start]]))
+            start = end
+    return pieces
+
+
+def test_alignment_of_a_reordered_number():
+    source, target = numwords.alignment(387)
+    assert _words(numwords.spell(387, "de"), source) == [
+        ("drei", "hundreds digit"), ("hundert", "hundred"), ("sieben", "units"), ("und", None), ("achtzig", "tens")]
+    assert _words(numwords.spell(387, "en"), target) == [
+        ("three", "hundreds digit"), (" ", None), ("hundred", "hundred"), (" and ", None), ("eighty", "tens"),
+        ("-", None), ("seven", "units")]
+
+
+def test_alignment_tells_the_two_groups_of_three_digits_apart():
+    source, target = numwords.alignment(101_001)
+    assert _words(numwords.spell(101_001, "de"), source) == [
+        ("ein", "thousands: hundreds digit"), ("hundert", "thousands: hundred"), ("eins", "thousands: units"),
+        ("tausend", "thousand"), ("eins", "units")]
+    assert [w for _, w in _words(numwords.spell(101_001, "en"), target)] == [
+        "thousands: hundreds digit", None, "thousands: hundred", None, "thousands: units", None, "thousand", None,
+        "units"]
+
+
+def test_alignment_agrees_with_num2words_across_the_range():
+    numbers = list(range(1, 1_200)) + list(range(1_000, 1_000_000, 997)) + [21_000, 31_001, 101_000, 999_999,
+                                                                            700_007, 110_000, 17_017]
+    numbers += numwords.draw_numbers(2_000, 999_999, seed=5).tolist()
+    for number in numbers:
+        source, target = numwords.alignment(number)  # raises if the rules and num2words disagree
+        assert len(source) == len(numwords.spell(number, "de")) and len(target) == len(numwords.spell(number, "en"))
+        # every word of the target is spelled in the source too, and the other way round
+        assert set(source[source >= 0].tolist()) == set(target[target >= 0].tolist()), number
+
+
+def test_alignment_refuses_numbers_outside_the_task():
+    with pytest.raises(ValueError, match="up to 999,999"):
+        numwords.alignment(1_000_000)
+    with pytest.raises(ValueError):
+        numwords.alignment(0)

@@ -17,6 +17,7 @@ CHAPTER_TARGETS = {
     5: lambda: targets.chapter_5("majority class (never a word start)"),
     6: lambda: targets.chapter_6(),
     7: lambda: targets.chapter_7(),
+    8: lambda: targets.chapter_8(),
 }
 
 

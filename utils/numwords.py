@@ -10,6 +10,13 @@ different lengths that grow with the number. The pairs are generated offline by 
 round numbers common (see :func:`draw_numbers`), and splits them into training, validation and test
 sets that share no number. The test set is stratified by the length of the German input: the same
 number of pairs in each length bin, so that accuracy against length can be read from it.
+
+:func:`alignment` says, for every character of a pair, which *word* of the number it belongs to
+(the hundreds digit, "hundert"/"hundred", the tens, the units, "tausend"/"thousand", in each
+group of three digits), or that it belongs to none (German "und", English "and", spaces, hyphens,
+commas). The alignment is known by construction: it is built from the digits by the spelling
+rules of both languages and checked against ``num2words``'s own spelling. Chapter 8 scores the
+attention weights against it.
 """
 
 from __future__ import annotations
@@ -20,6 +27,21 @@ from dataclasses import dataclass
 import numpy as np
 
 SOURCE_LANGUAGE, TARGET_LANGUAGE = "de", "en"
+
+_DE_UNITS = ("", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
+_DE_TEENS = ("zehn", "elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn", "achtzehn",
+             "neunzehn")
+_DE_TENS = ("", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig")
+_EN_UNITS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_EN_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+             "nineteen")
+_EN_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+WORDS = ("thousands: hundreds digit", "thousands: hundred", "thousands: tens", "thousands: units",
+         "thousands: ten to nineteen", "thousand", "hundreds digit", "hundred", "tens", "units",
+         "ten to nineteen")
+"""The words of a number that :func:`alignment` tells apart; a label is an index into this tuple."""
+
+_Segment = tuple[str, "str | None"]  # a piece of text and the word of the number it spells (None: a joiner)
 
 
 def _num2words():  # imported here so that a missing package gets a sentence, not a traceback
@@ -150,3 +172,87 @@ def make_task(n_train: int, n_validation: int, n_test_per_bin: int, *, n_bins: i
         test_bins=bins[test_index], bin_labels=[f"{lo}-{hi} chars" for lo, hi in zip(low, high, strict=True)],
         largest=largest,
     )
+
+
+def _group_de(group: int, prefix: str, before_thousand: bool) -> list[_Segment]:
+    hundreds, rest = divmod(group, 100)
+    tens, units = divmod(rest, 10)
+    segments: list[_Segment] = []
+    if hundreds:
+        segments += [("ein" if hundreds == 1 else _DE_UNITS[hundreds], f"{prefix}hundreds digit"),
+                     ("hundert", f"{prefix}hundred")]
+    if tens == 1:
+        segments.append((_DE_TEENS[units], f"{prefix}ten to nineteen"))
+        return segments
+    if units:
+        # "ein" before "und" and in "eintausend"; num2words writes "eins" elsewhere ("einhunderteinstausend")
+        short = units == 1 and (tens > 1 or (before_thousand and not hundreds))
+        segments.append(("ein" if short else _DE_UNITS[units], f"{prefix}units"))
+        if tens:
+            segments.append(("und", None))
+    if tens:
+        segments.append((_DE_TENS[tens], f"{prefix}tens"))
+    return segments
+
+
+def _group_en(group: int, prefix: str) -> list[_Segment]:
+    hundreds, rest = divmod(group, 100)
+    tens, units = divmod(rest, 10)
+    segments: list[_Segment] = []
+    if hundreds:
+        segments += [(_EN_UNITS[hundreds], f"{prefix}hundreds digit"), (" ", None), ("hundred", f"{prefix}hundred")]
+        if rest:
+            segments.append((" and ", None))
+    if tens == 1:
+        segments.append((_EN_TEENS[units], f"{prefix}ten to nineteen"))
+        return segments
+    if tens:
+        segments.append((_EN_TENS[tens], f"{prefix}tens"))
+        if units:
+            segments.append(("-", None))
+    if units:
+        segments.append((_EN_UNITS[units], f"{prefix}units"))
+    return segments
+
+
+def _segments(number: int, language: str) -> list[_Segment]:
+    thousands, rest = divmod(number, 1000)
+    segments: list[_Segment] = []
+    if thousands:
+        if language == SOURCE_LANGUAGE:
+            segments += _group_de(thousands, "thousands: ", True) + [("tausend", "thousand")]
+        else:
+            segments += _group_en(thousands, "thousands: ") + [(" ", None), ("thousand", "thousand")]
+    if rest:
+        if language == SOURCE_LANGUAGE:
+            segments += _group_de(rest, "", False)
+        else:
+            segments += ([(", " if rest >= 100 else " and ", None)] if thousands else []) + _group_en(rest, "")
+    return segments
+
+
+def _labels(segments: list[_Segment]) -> np.ndarray:
+    return np.concatenate([np.full(len(text), -1 if word is None else WORDS.index(word), dtype=np.int64)
+                           for text, word in segments])
+
+
+def alignment(number: int) -> tuple[np.ndarray, np.ndarray]:
+    """The word of the number that each character of its German source and English target spells.
+
+    Returns two int arrays, as long as the source and the target: an index into :data:`WORDS`, or
+    -1 for a character that spells no word of the number on its own ("und", "and", spaces, hyphens,
+    commas). A target character with label ``w`` translates the source characters with label ``w``:
+    "siebenundachtzig" -> "eighty-seven" aligns "achtzig" with "eighty" and "sieben" with "seven".
+    """
+    spelled = {language: spell(number, language) for language in (SOURCE_LANGUAGE, TARGET_LANGUAGE)}
+    if number > 999_999:  # spell has checked that it is a whole number of at least 1
+        raise ValueError(f"the alignment covers numbers up to 999,999 (the task's range), got {number:,}.")
+    labels = []
+    for language in (SOURCE_LANGUAGE, TARGET_LANGUAGE):
+        segments = _segments(int(number), language)
+        built = "".join(text for text, _ in segments)
+        if built != spelled[language]:
+            raise RuntimeError(f"num2words spells {number:,} in {language!r} as {spelled[language]!r}, not "
+                               f"{built!r} as the alignment rules expect: is another num2words version installed?")
+        labels.append(_labels(segments))
+    return labels[0], labels[1]

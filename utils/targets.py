@@ -194,3 +194,21 @@ def chapter_7() -> list[Target]:
         Target("best model, teacher-forced character accuracy", ">", "best model, free-running character accuracy",
                "exposure bias: the decoder is right more often when it reads the true previous token"),
     ]
+
+
+def chapter_8() -> list[Target]:
+    """Chapter 8: attention on chapter 7's number-translation task."""
+    return [
+        # Learning happens and the mask holds, in both modes.
+        Target("attention model (best validation loss)", "<", "attention model (first training loss)",
+               "the attention model learns", full_only=False),
+        Target("attention weight on padding, with the mask", "<=", 0.0,
+               "masked keys get weight exactly 0", full_only=False),
+        # The chapter's claims, in full mode.
+        Target("attention minus chapter 7's best, exact match, longest bin", ">=", 0.15,
+               "attention beats chapter 7's best model on the longest inputs by at least 15 points"),
+        Target("attention minus chapter 7's best, exact match, shortest bin", ">=", -0.01,
+               "attention is no worse on the shortest inputs (within 1 point, 2 of 200 pairs)"),
+        Target("alignment: weight on the right word over uniform attention's", ">=", 2.0,
+               "the attention on the source word being translated is at least twice the chance level"),
+    ]

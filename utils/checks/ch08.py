@@ -1,0 +1,451 @@
+"""Checkers for chapter 8: attention.
+
+Exercise 8.1 writes a masked softmax in NumPy (a softmax over the keys in which the padded keys
+get weight exactly 0), 8.2 computes Bahdanau's additive scores ``v . tanh(query[i] W1 + keys[j]
+W2)`` for one sequence, and 8.3 (an experiment) measures how much attention weight an unmasked
+model puts on padding.
+
+Each checker computes what the plausible wrong answers return on its inputs (the mask ignored,
+applied after the softmax or the wrong way round, the softmax over the queries, tanh left out or
+applied after v, the projections swapped, the share on the real keys, a sum instead of a mean...)
+and names the one the learner's answer matches, when the input tells it apart from the others.
+The scores and weights are random and distinct, the masks pad in the middle and at both ends, and
+the shapes differ from each other, except in one case of each exercise where the queries are as
+many as the keys (and in 8.1 as many as the sequences), so that an axis mix-up that would crash
+on the other cases gives a wrong value that can be named. 8.1 also has scores of several hundred,
+on which a softmax that does not subtract each row's maximum overflows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from keras import ops
+
+from utils.attention import additive_scores, masked_softmax, padding_share
+from utils.checking import Mistake, call, checker, expect_array, kind_of, named_mistake
+
+# Shared ==========================================================================================
+
+_ATOL = 1e-6  # the references compute in float32, whose weights and scores are accurate to about 1e-7
+
+
+def _close(got: np.ndarray, wanted: np.ndarray) -> bool:
+    """Same shape and values, NaN equal to NaN (a wrong answer may divide 0 by 0 where a suspect does too)."""
+    return got.shape == np.shape(wanted) and bool(np.allclose(got, wanted, atol=_ATOL, rtol=0.0, equal_nan=True))
+
+
+def _bits(mask: np.ndarray) -> list:
+    """A boolean mask as nested lists of 1 (real key) and 0 (padding), short enough for a message."""
+    return mask.astype(int).tolist()
+
+
+def _no_return(result: Any, what: str) -> None:
+    if result is None:
+        raise Mistake(f"your function returned None: did you forget to `return` {what}?")
+
+
+def _not_a_tuple(result: Any, what: str, on: str) -> None:
+    if isinstance(result, tuple):
+        raise Mistake(f"return {what} alone, one array; you returned {kind_of(result)} (on {on}).")
+
+
+def _largest_difference(got: np.ndarray, expected: np.ndarray) -> str:
+    difference = np.abs(got - expected)
+    where = np.unravel_index(int(np.argmax(difference)), difference.shape)
+    index = tuple(int(i) for i in where)
+    return (f"the largest difference is {float(difference[where]):.3g}, at index {index} (you returned "
+            f"{got[where]:.6g}, expected {expected[where]:.6g})")
+
+
+# Exercise 8.1: masked softmax ====================================================================
+
+_NEGATIVE = -1e9  # what a learner may give the masked scores instead of -inf
+
+
+def _softmax(scores: np.ndarray, keep: np.ndarray | None = None, *, axis: int = -1,
+             fill: float = -np.inf) -> np.ndarray:
+    """The softmax over ``axis`` of the scores, those where ``keep`` is False replaced by ``fill`` first."""
+    s = scores if keep is None else np.where(keep, scores, fill)
+    with np.errstate(all="ignore"):  # a suspect may divide 0 by 0, as the answer it stands for does
+        e = np.exp(s - np.max(s, axis=axis, keepdims=True))
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+
+def _reference_weights(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """:func:`utils.attention.masked_softmax` on one (Tq, Tk) or a batch of (B, Tq, Tk) scores, as float64."""
+    s, m = np.asarray(scores, dtype=np.float32), np.asarray(mask, dtype=bool)
+    if s.ndim == 2:  # one sequence: the reference takes a batch
+        return _reference_weights(s[None], m[None])[0]
+    return ops.convert_to_numpy(masked_softmax(s, m)).astype(np.float64)
+
+
+def _float32_exact(values: np.ndarray) -> np.ndarray:
+    """Float64 values that float32 holds exactly, so that the float32 reference sees the learner's input."""
+    return values.astype(np.float32).astype(np.float64)
+
+
+def _softmax_cases() -> list[tuple[np.ndarray, np.ndarray, str, bool]]:
+    """(scores, mask, description, large): 2-D and 3-D scores, masks padding in the middle and at both
+    ends, a 2-D and a 3-D case with as many queries as keys (the 3-D one with as many sequences too), a
+    float32 case with a sequence without padding and one with a single real key, and scores of several
+    hundred on which np.exp overflows."""
+    rng = np.random.default_rng(81)
+
+    def scores(*shape: int) -> np.ndarray:
+        return _float32_exact(rng.normal(0.0, 1.5, shape))
+
+    masks_c = np.array([[0, 0, 1, 1], [1, 1, 1, 0], [1, 0, 1, 1], [1, 1, 0, 0]], dtype=bool)
+    masks_d = np.array([[1, 1, 1, 1, 1], [0, 0, 1, 0, 0], [0, 1, 1, 0, 1]], dtype=bool)
+    masks_e = np.array([[0, 1, 1, 0], [1, 1, 0, 1]], dtype=bool)
+    offsets = np.array([750.0, 1000.0, 870.0])[:, None]  # each query's scores close to its own offset
+    large = _float32_exact(np.round(offsets + rng.normal(0.0, 1.5, (2, 3, 4)), 2))
+    return [
+        (scores(4, 4), np.array([0, 1, 0, 1], dtype=bool), "2-D scores of shape (4, 4)", False),
+        (scores(3, 6), np.array([1, 1, 0, 1, 1, 0], dtype=bool), "2-D scores of shape (3, 6)", False),
+        (scores(4, 4, 4), masks_c, "3-D scores of shape (4, 4, 4)", False),
+        (scores(3, 2, 5).astype(np.float32), masks_d, "float32 scores of shape (3, 2, 5)", False),
+        (large, masks_e, "scores of shape (2, 3, 4) around 750, 870 and 1000", True),
+    ]
+
+
+def _softmax_suspects(scores: np.ndarray, mask: np.ndarray) -> list[tuple[np.ndarray | None, str]]:
+    """What the plausible wrong answers return on these scores and mask, each with its message."""
+    s = scores.astype(np.float64)
+    tq, tk = s.shape[-2:]
+    keys = mask[..., None, :]
+    plain = _softmax(s)
+    inverted = ("your mask is the wrong way round: the weight went to the padding. The mask is True at the real "
+                "keys, so keep the scores where the mask is True: np.where(mask, scores, -np.inf).")
+    wrong_axis = ("your softmax runs over the queries (axis -2): each query's weights over the keys must sum to 1, "
+                  "so normalise over the last axis, axis=-1, with keepdims=True.")
+    on_queries = ("your mask was applied to the queries (rows) instead of the keys (columns): mask[j] says whether "
+                  "key j is real, so it masks column j of every row. Give it an axis for the queries in front of "
+                  "the keys, mask[..., None, :] ((1, Tk) for 2-D scores, (B, 1, Tk) for 3-D ones).")
+    not_expanded = ("you used the (B, Tk) mask against the (B, Tq, Tk) scores without an axis for the queries: "
+                    "NumPy lined it up with the last two axes, so sequence i's mask masked query i of every "
+                    "sequence. Write mask[:, None, :] (or mask[..., None, :]) so that each sequence's mask "
+                    "masks all of its queries.")
+    returned_scores = ("you returned the (masked) scores, not the weights: apply the softmax to them, "
+                       "np.exp(s - max) / sum over the keys.")
+    suspects: list[tuple[np.ndarray | None, str]] = [
+        (plain, "your weights ignore the mask: the padded keys got weight. Replace the masked scores by -np.inf "
+                "(or -1e9) before the softmax, np.where(mask, scores, -np.inf), so that their weight is 0."),
+        (np.where(keys, plain, 0.0),
+         "you applied the mask after the softmax: the padded keys' weights are 0 but the others still sum to "
+         "less than 1, because the padded keys took their share of the normalisation. Mask the scores before "
+         "the softmax, np.where(mask, scores, -np.inf)."),
+        (_softmax(s, keys, fill=0.0),
+         "you set the masked scores to 0 (scores * mask), but a score of 0 still gets weight exp(0) in the "
+         "softmax: give the masked scores -np.inf (or -1e9), so that their weight is exactly 0."),
+    ]
+    for fill in (-np.inf, _NEGATIVE):
+        suspects += [(_softmax(s, ~keys, fill=fill), inverted),
+                     (np.where(~keys, _softmax(s, ~keys, fill=fill), 0.0), inverted),
+                     (_softmax(s, keys, axis=-2, fill=fill), wrong_axis),
+                     (np.where(keys, _softmax(s, keys, axis=-2, fill=fill), 0.0), wrong_axis)]
+        if tq == tk:
+            rows = mask[..., :, None]
+            suspects += [(_softmax(s, rows, fill=fill), on_queries),
+                         (np.where(rows, _softmax(s, rows, fill=fill), 0.0), on_queries)]
+        if s.ndim == 3 and len(s) == tq:
+            crosswise = mask[None]
+            suspects += [(_softmax(s, crosswise, fill=fill), not_expanded),
+                         (np.where(crosswise, _softmax(s, crosswise, fill=fill), 0.0), not_expanded)]
+    suspects += [(s, returned_scores), *[(np.where(keys, s, fill), returned_scores)
+                                         for fill in (-np.inf, _NEGATIVE, 0.0)]]
+    return suspects
+
+
+def _softmax_result(result: Any, scores: np.ndarray, on: str) -> np.ndarray:
+    """The learner's weights as a float array of the scores' shape, or a sentence saying what came back."""
+    _no_return(result, "the weights")
+    _not_a_tuple(result, "the weights", on)
+    got = expect_array(result, "your weights", hint=f"(on {on})")
+    if got.shape == scores.shape:
+        return got
+    if got.ndim == 0:
+        raise Mistake(f"your weights are a single number, expected an array of shape {scores.shape}, the shape of "
+                      f"the scores (on {on}).")
+    if scores.ndim == 2 and got.shape == (1, *scores.shape):
+        raise Mistake(f"your weights have shape {got.shape}, expected {scores.shape} (on {on}): for 2-D scores "
+                      "return 2-D weights, without a batch axis.")
+    if got.shape == scores.shape[:-1] or got.shape == scores.shape[:-2] + scores.shape[-1:]:
+        raise Mistake(f"your weights have shape {got.shape}, expected {scores.shape} (on {on}): you summed (or "
+                      "reduced) an axis away. Return one weight for every query and key, the shape of the scores.")
+    raise Mistake(f"your weights have shape {got.shape}, expected {scores.shape}, the shape of the scores: one "
+                  f"weight for every query and key (on {on}).")
+
+
+def _wrong_weights(got: np.ndarray, expected: np.ndarray, scores: np.ndarray, mask: np.ndarray, on: str,
+                   large: bool) -> str:
+    """The message for weights that differ from the reference's: a named mistake or what is wrong with them."""
+    seen = f"(Seen on {on}, key_mask {_bits(mask)}.)"
+    if large and not np.all(np.isfinite(got)):
+        return (f"your weights contain NaN or infinity on {on}: np.exp overflows on large scores (np.exp(1000) is "
+                "inf, and inf / inf is NaN): subtract each row's maximum before np.exp, "
+                "s - s.max(axis=-1, keepdims=True). The softmax does not change, and the largest exponent is 0.")
+    message = named_mistake(got, _softmax_suspects(scores, mask), _close)
+    if message:
+        return f"{message} {seen}"
+    padding = ~np.broadcast_to(mask[..., None, :], got.shape)
+    if not np.all(np.isfinite(got)):
+        return (f"your weights contain NaN or infinity on {on}. NaN comes from 0 / 0 or inf / inf: a row whose "
+                "keys are all masked (is True a real key in your code?) or np.exp of large scores (subtract each "
+                "row's maximum first).")
+    on_padding = np.abs(np.where(padding, got, 0.0))
+    if on_padding.max() > 0:
+        largest = float(on_padding.max())
+        if largest <= 1e-2 and np.allclose(np.where(padding, 0.0, got), expected, atol=1e-2, rtol=0.0):
+            return (f"your weights on padding are not exactly 0 (the largest is {largest:.2g}, on {on}): give "
+                    "the masked scores -np.inf or -1e9, or set the weights there to 0.")
+        where = tuple(int(i) for i in np.unravel_index(int(np.argmax(on_padding)), got.shape))
+        return (f"your weights on padding are not 0 (the largest is {largest:.3g}, at index {where}, on {on}, "
+                f"key_mask {_bits(mask)}): a masked key gets weight exactly 0. Replace its score by -np.inf (or "
+                "-1e9) before the softmax.")
+    sums = got.sum(axis=-1)
+    if not np.allclose(sums, 1.0, atol=1e-5, rtol=0.0):
+        row = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape))
+        return (f"the weights of each query must sum to 1 over its keys; row {row} of yours sums to "
+                f"{float(sums[row]):.6g} (on {on}, key_mask {_bits(mask)}). Divide np.exp of the masked scores "
+                "by their sum over the last axis.")
+    return (f"your weights are wrong on {on}, key_mask {_bits(mask)}: {_largest_difference(got, expected)}. The "
+            "weights are the softmax over the keys of the scores, with the masked scores replaced by -np.inf.")
+
+
+@checker("8.1", "masked softmax")
+def check_masked_softmax(answer: Callable[..., Any]) -> int:
+    """The softmax over the keys with weight exactly 0 on padding, for 2-D and 3-D scores, small and large."""
+    cases = _softmax_cases()
+    for scores, mask, described, large in cases:
+        on = f"{described} and a mask of shape {mask.shape}"
+        try:
+            result = call(answer, scores.copy(), mask.copy(), on=on)
+        except Mistake as mistake:
+            if not str(mistake).startswith("your function raised"):
+                raise
+            raise Mistake(f"{mistake} The mask is (Tk,) for 2-D scores (Tq, Tk) and (B, Tk) for 3-D scores "
+                          "(B, Tq, Tk): mask[..., None, :] gives it an axis for the queries in both cases.") from None
+        got = _softmax_result(result, scores, on)
+        expected = _reference_weights(scores, mask)
+        padding = ~np.broadcast_to(mask[..., None, :], got.shape)
+        if _close(got, expected) and np.all(got[padding] == 0):
+            continue
+        raise Mistake(_wrong_weights(got, expected, scores, mask, on, large))
+    return len(cases)
+
+
+# Exercise 8.2: additive (Bahdanau) scores ========================================================
+
+_Additive = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # query, keys, W1, W2, v
+
+
+def _additive_cases() -> list[tuple[_Additive, str]]:
+    """(query, keys, W1, W2, v) and a description: as many queries as keys of the same depth (so that the
+    projections can be swapped and the scores transposed), different sizes everywhere, and one query."""
+    rng = np.random.default_rng(82)
+
+    def case(tq: int, tk: int, dq: int, dk: int, units: int) -> tuple[_Additive, str]:
+        arrays = (rng.normal(0.0, 1.0, (tq, dq)), rng.normal(0.0, 1.0, (tk, dk)),
+                  rng.normal(0.0, 0.7, (dq, units)), rng.normal(0.0, 0.7, (dk, units)), rng.normal(0.0, 1.0, units))
+        return arrays, (f"query of shape ({tq}, {dq}), keys ({tk}, {dk}), W1 ({dq}, {units}), W2 ({dk}, {units}), "
+                        f"v ({units},)")
+
+    return [case(4, 4, 3, 3, 5), case(3, 6, 4, 2, 5), case(1, 5, 3, 4, 3)]
+
+
+def _additive_suspects(query: np.ndarray, keys: np.ndarray, w1: np.ndarray, w2: np.ndarray, v: np.ndarray
+                       ) -> list[tuple[np.ndarray | None, str]]:
+    tq, tk = len(query), len(keys)
+    pq, pk = query @ w1, keys @ w2
+    total = pq[:, None, :] + pk[None, :, :]  # (Tq, Tk, units)
+    same_depth = query.shape[1] == keys.shape[1]
+    one_matrix = ("you projected the query and the keys with the same matrix: the query goes through W1 "
+                  "(dq, units), the keys through W2 (dk, units).")
+    return [
+        (total @ v, "your scores have no tanh: scores[i, j] = v . tanh(query[i] @ W1 + keys[j] @ W2); apply np.tanh "
+                    "to the sum of the projections before the dot product with v."),
+        (np.tanh(total @ v), "you applied tanh after the dot product with v: tanh goes on the sum of the projections, "
+                             "one value per unit, and v then weighs the units: np.tanh(...) @ v."),
+        (np.tanh((query @ w2)[:, None, :] + (keys @ w1)[None, :, :]) @ v if same_depth else None,
+         "your projections are swapped: W1 projects the query (query @ W1) and W2 the keys (keys @ W2)."),
+        (np.tanh(pq[:, None, :] + (keys @ w1)[None, :, :]) @ v if same_depth else None, one_matrix),
+        (np.tanh((query @ w2)[:, None, :] + pk[None, :, :]) @ v if same_depth else None, one_matrix),
+        (np.tanh(pk[:, None, :] + pq[None, :, :]) @ v if tq == tk else None,
+         "your scores are transposed: rows are queries and columns keys, scores[i, j] is query i's score for "
+         "key j. Put the queries' axis first: projected_query[:, None, :] + projected_keys[None, :, :]."),
+        (np.tanh(total).sum(axis=-1), "you summed tanh over the units without v: v weighs each unit, "
+                                      "np.tanh(...) @ v."),
+        (np.tanh(pq[:, None, :] * pk[None, :, :]) @ v,
+         "you multiplied the projections: additive attention adds them, tanh(query[i] @ W1 + keys[j] @ W2) "
+         "(a product is the multiplicative kind, Luong's)."),
+        ((np.tanh(pq)[:, None, :] + np.tanh(pk)[None, :, :]) @ v,
+         "you applied tanh to each projection separately: tanh(a) + tanh(b) is not tanh(a + b). Add the "
+         "projections first, then apply np.tanh."),
+        (np.broadcast_to((np.tanh(pq) @ v)[:, None], (tq, tk)),
+         "your scores ignore the keys: every key got the same score. Add the keys' projection, keys[j] @ W2, to "
+         "each query's before the tanh."),
+        (np.broadcast_to((np.tanh(pk) @ v)[None, :], (tq, tk)),
+         "your scores ignore the query: every query gave the same scores. Add the query's projection, "
+         "query[i] @ W1, to each key's before the tanh."),
+    ]
+
+
+def _additive_shape_problem(got: np.ndarray, arrays: _Additive, expected: np.ndarray) -> str | None:
+    """What a result of the wrong shape is, in words, when its shape or its values say so."""
+    query, keys, w1, w2, v = arrays
+    tq, tk, units = len(query), len(keys), len(v)
+    pq, pk = query @ w1, keys @ w2
+    rule = ("Give every query its own row: projected_query[:, None, :] + projected_keys[None, :, :] has shape "
+            "(Tq, Tk, units), so that every query meets every key.")
+    if tq != tk and got.shape == (tk, tq):
+        return (f"your scores have shape (Tk, Tq) = {got.shape}: rows are queries, columns keys, so scores[i, j] is "
+                f"query i's score for key j, shape (Tq, Tk) = {expected.shape}. {rule}")
+    if got.shape == (tq, tk, units):
+        return (f"your scores have one value per unit, shape (Tq, Tk, units) = {got.shape}: take the dot product "
+                "with v over the units (np.tanh(...) @ v) to get one score per query and key.")
+    if got.ndim == 0:
+        return (f"your scores are a single number: return one score for every query and key, shape (Tq, Tk) = "
+                f"{expected.shape}.")
+    if got.ndim == 1:
+        suspects = [(expected[0] if tq == 1 else None,
+                     f"your scores have shape {got.shape}, expected {expected.shape}: keep the queries' axis, even "
+                     "for one query (don't squeeze it)."),
+                    (np.tanh(pq + pk) @ v if tq == tk else None,
+                     f"your scores have shape {got.shape}, one per query: you added query i's projection to key "
+                     f"i's only. {rule}"),
+                    (np.tanh(pq) @ v, f"your scores have shape {got.shape}, one per query: they ignore the keys. "
+                                      "Add the keys' projection, keys[j] @ W2, to each query's before the tanh."),
+                    (np.tanh(pk) @ v, f"your scores have shape {got.shape}, one per key: they ignore the query. "
+                                      "Add the query's projection, query[i] @ W1, to each key's before the tanh.")]
+        return named_mistake(got, suspects, _close)
+    return None
+
+
+@checker("8.2", "additive attention scores")
+def check_additive_scores(answer: Callable[..., Any]) -> int:
+    """``scores[i, j] = v . tanh(query[i] W1 + keys[j] W2)`` on square, rectangular and one-query inputs."""
+    cases = _additive_cases()
+    for arrays, on in cases:
+        result = call(answer, *(array.copy() for array in arrays), on=on)
+        _no_return(result, "the scores")
+        _not_a_tuple(result, "the scores", on)
+        got = expect_array(result, "your scores", hint=f"(on {on})")
+        expected = additive_scores(*arrays)
+        if got.shape != expected.shape:
+            problem = _additive_shape_problem(got, arrays, expected)
+            raise Mistake(f"{problem} (Seen on {on}.)" if problem else
+                          f"your scores have shape {got.shape}, expected (Tq, Tk) = {expected.shape}: one score for "
+                          f"every query and key (on {on}).")
+        if _close(got, expected):
+            continue
+        message = named_mistake(got, _additive_suspects(*arrays), _close)
+        if message:
+            raise Mistake(f"{message} (Seen on {on}.)")
+        if not np.all(np.isfinite(got)):
+            raise Mistake(f"your scores contain NaN or infinity (on {on}).")
+        raise Mistake(f"your scores are wrong on {on}: {_largest_difference(got, expected)}. scores[i, j] = "
+                      "v . tanh(query[i] @ W1 + keys[j] @ W2).")
+    return len(cases)
+
+
+# Exercise 8.3: the attention weight on padding ===================================================
+
+
+def _share_cases() -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(weights, key_mask, description): softmax rows that ignore the mask, so that the share is far from 0
+    and from 1. Padding on the left (as the course pads sources) with as many queries as keys, then different
+    sizes everywhere in float32 with a sequence without padding and one with a single real key, and padding on
+    the right."""
+    rng = np.random.default_rng(83)
+
+    def case(lengths: Sequence[int], tq: int, tk: int, side: str, dtype: type = np.float64
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+        positions = np.arange(tk)[None, :]
+        sizes = np.array(lengths)[:, None]
+        mask = positions >= tk - sizes if side == "left" else positions < sizes
+        weights = _softmax(rng.normal(0.0, 1.2, (len(lengths), tq, tk))).astype(dtype)
+        kind = "float32 " if dtype == np.float32 else ""
+        return weights, mask, (f"{kind}weights of shape {weights.shape} and sequences of lengths {list(lengths)} "
+                               f"padded on the {side}")
+
+    return [case([3, 5, 2], 5, 5, "left"), case([6, 4, 1, 3], 3, 6, "left", np.float32),
+            case([5, 2, 7], 2, 7, "right")]
+
+
+def _share_suspects(weights: np.ndarray, mask: np.ndarray) -> list[tuple[float | None, str]]:
+    w = weights.astype(np.float64)
+    b, tq, tk = w.shape
+    padding = ~mask[:, None, :]
+    per_query = (w * padding).sum(axis=-1)  # (B, Tq)
+    share = float(per_query.mean())
+    real = ("you measured the weight on the real keys: key_mask is True at the real keys, so the padded keys "
+            "are ~key_mask (key_mask == False).")
+    return [
+        (1.0 - share, real),
+        (float((w * mask[:, None, :]).sum(axis=-1).mean()), real),
+        (float(per_query.sum()), f"you summed over the {b * tq} queries: take their mean, so that the share is "
+                                 "between 0 and 1."),
+        (float(per_query.sum(axis=-1).mean()), f"you added up the {tq} queries of each sequence: take the mean over "
+                                               "the queries too (over all B * Tq rows)."),
+        (float((w * padding).mean()), f"you took the mean over every weight, dividing by the {tk} keys too: add up "
+                                      "each query's weights on the padded keys, then average over the queries."),
+        (float(w[np.broadcast_to(padding, w.shape)].mean()),
+         "you averaged the weights of the padded keys: add them up within each query (the total weight that "
+         "query puts on padding), then average over the queries."),
+        (float((w * padding).sum(axis=-2).mean()) if tq != tk else None,  # the same as the share when tq == tk
+         "you added up the weights over the queries (axis -2): add them up over the keys, axis -1, for each "
+         "query, then average over the queries."),
+        (float((w * ~mask[:, :, None]).sum(axis=-1).mean()) if tq == tk else None,
+         "you applied the mask to the queries: key_mask[b, j] says whether key j of sequence b is real, so it "
+         "belongs on the last axis of the weights, key_mask[:, None, :]."),
+        (float(per_query.max(axis=-1).mean()), "you took each sequence's largest share: take the mean over all "
+                                               "the queries of all the sequences."),
+        (100.0 * share, "you returned a percentage: return the share itself, between 0 and 1."),
+    ]
+
+
+def _same_number(got: float, wanted: float) -> bool:
+    return math.isclose(got, wanted, rel_tol=1e-5, abs_tol=1e-7)  # float32 weights add up to about 1e-7
+
+
+def _one_number(result: Any, weights: np.ndarray, on: str) -> float:
+    """The learner's share as a float, or a sentence saying what came back instead."""
+    _no_return(result, "the share")
+    wanted = "return one number: the mean over all queries of all sequences"
+    array = np.asarray(result)
+    if isinstance(result, (bool, np.bool_, str, bytes)) or array.dtype.kind not in "iuf":
+        raise Mistake(f"{wanted}, a float; you returned {kind_of(result)} (on {on}).")
+    returned = kind_of(result) if isinstance(result, np.ndarray) else f"{kind_of(result)}, shape {array.shape}"
+    if array.ndim and array.size == 1:
+        raise Mistake(f"you returned one value inside a container ({returned}): return the number itself, a "
+                      f"float (float(share)), not in a list or an array (on {on}).")
+    if array.ndim:
+        b, tq, _ = weights.shape
+        per = {(b,): "one value per sequence", (b, tq): "one value per query", (tq,): "one value per query"}
+        raise Mistake(f"you returned {per.get(array.shape, 'several values')} ({returned}): {wanted} (on {on}).")
+    return float(array)
+
+
+@checker("8.3", "the attention weight on padding")
+def check_padding_share(answer: Callable[..., Any]) -> int:
+    """The mean over every query of every sequence of its total weight on padded keys."""
+    cases = _share_cases()
+    for weights, mask, on in cases:
+        got = _one_number(call(answer, weights.copy(), mask.copy(), on=on), weights, on)
+        expected = padding_share(weights, mask)
+        if _same_number(got, expected):
+            continue
+        seen = f"(Seen on {on}: you returned {got:.6g}, expected {expected:.6g}.)"
+        message = named_mistake(got, _share_suspects(weights, mask), _same_number)
+        if message:
+            raise Mistake(f"{message} {seen}")
+        if not math.isfinite(got):
+            raise Mistake(f"you returned {got} on {on}: the share is a number between 0 and 1.")
+        raise Mistake(f"your share is {got:.6g} on {on}, expected {expected:.6g}: for each query of each sequence "
+                      "add up its weights on the padded keys (where key_mask is False), then take the mean of "
+                      "these B * Tq totals.")
+    return len(cases)

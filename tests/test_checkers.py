@@ -15,13 +15,13 @@ import pkgutil
 import numpy as np
 import pytest
 from keras import ops
+from checkerfailures import failure
 
 import utils.checks
 
 from utils import bptt, gated
 from utils.attention import additive_scores, masked_softmax, padding_share
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
-from utils.checking import ExerciseFailed
 from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
 from utils.decoding import beam_step, choose_alpha
 from utils.forecasting import normalise_splits
@@ -76,12 +76,6 @@ CHECKERS = [
 SIGNATURE = ("check", "reference", "number", "n_checks")
 
 
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    return str(caught.value)
-
-
 def _stub(*args):
     raise NotImplementedError("Exercise: replace this line with your code.")
 
@@ -102,7 +96,7 @@ def test_stub_is_not_attempted_and_does_not_raise(capsys, check, reference, numb
 
 @pytest.mark.parametrize(SIGNATURE, CHECKERS)
 def test_passing_the_result_instead_of_the_function(check, reference, number, n_checks):
-    assert "pass your function itself" in _failure(check, np.zeros(3))
+    assert "pass your function itself" in failure(check, np.zeros(3))
 
 
 @pytest.mark.parametrize(SIGNATURE, CHECKERS)
@@ -110,7 +104,7 @@ def test_forgotten_return(check, reference, number, n_checks):
     def computes_but_forgets_to_return(*args):
         result = reference(*args)  # noqa: F841 - computed, never returned
 
-    assert "forget to `return`" in _failure(check, computes_but_forgets_to_return)
+    assert "forget to `return`" in failure(check, computes_but_forgets_to_return)
 
 
 def test_every_checker_is_in_the_table():

@@ -10,19 +10,12 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from checkerfailures import failure
 
-from utils.checking import ExerciseFailed
 from utils.checks.ch01 import check_bag_of_words, check_make_windows, check_next_char_distribution
 from utils.ngram import next_char_distribution
 from utils.text import bag_of_words
 from utils.windows import make_windows
-
-
-def _failure(check, answer) -> str:
-    """Run ``check`` on a wrong ``answer``; return the message of the ExerciseFailed it must raise."""
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    return str(caught.value)
 
 
 # Exercise 1.1: bag of words ---------------------------------------------------------------------
@@ -107,7 +100,7 @@ def test_bag_of_words_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_bag_of_words_mistakes_are_named(answer, phrases):
-    message = _failure(check_bag_of_words, answer)
+    message = failure(check_bag_of_words, answer)
     assert message.startswith("Exercise 1.1 (bag of words): ")
     for phrase in phrases:
         assert phrase in message
@@ -129,7 +122,7 @@ def test_zipping_sentence_order_with_sorted_counts_is_really_wrong():
 
 
 def test_bag_of_words_catches_counts_paired_with_the_wrong_words():
-    _failure(check_bag_of_words, bag_zips_sentence_order_with_sorted_counts)
+    failure(check_bag_of_words, bag_zips_sentence_order_with_sorted_counts)
 
 
 # Exercise 1.2: sliding windows ------------------------------------------------------------------
@@ -228,7 +221,7 @@ def test_make_windows_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_make_windows_mistakes_are_named(answer, phrases):
-    message = _failure(check_make_windows, answer)
+    message = failure(check_make_windows, answer)
     assert message.startswith("Exercise 1.2 (sliding windows): ")
     for phrase in phrases:
         assert phrase in message
@@ -294,7 +287,7 @@ def test_next_char_distribution_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_next_char_distribution_mistakes_are_named(answer, phrases):
-    message = _failure(check_next_char_distribution, answer)
+    message = failure(check_next_char_distribution, answer)
     assert message.startswith("Exercise 1.3 (n-gram next-character distribution): ")
     for phrase in phrases:
         assert phrase in message
@@ -402,7 +395,7 @@ def distribution_smooths_the_table_in_place(counts, context, order, vocab_size, 
     ],
 )
 def test_newly_caught_mistakes_are_named(check, answer, phrases):
-    message = _failure(check, answer)
+    message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
 
@@ -414,6 +407,6 @@ def test_make_windows_off_by_one_on_a_shuffled_series_names_the_steps():
             return X, y
         return X, np.append(y[1:], series[-1])  # one step late, read from the values
 
-    message = _failure(check_make_windows, late_on_data_only)
+    message = failure(check_make_windows, late_on_data_only)
     assert "the target of window 0 should be series[5], you gave series[6]" in message
     assert "off by +1 steps" in message

@@ -8,17 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checkerfailures import failure
 
 from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
-from utils.checking import ExerciseFailed
 from utils.checks.ch02 import check_masked_final_state, check_rnn_parameter_count, check_rnn_step
-
-
-def _failure(check, answer) -> str:
-    """Run ``check`` on a wrong ``answer``; return the message of the ExerciseFailed it must raise."""
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    return str(caught.value)
 
 
 # Exercise 2.1: one step -------------------------------------------------------------------------
@@ -103,7 +96,7 @@ def test_rnn_step_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_rnn_step_mistakes_are_named(answer, phrases):
-    message = _failure(check_rnn_step, answer)
+    message = failure(check_rnn_step, answer)
     assert message.startswith("Exercise 2.1 (one recurrent step in NumPy): ")
     for phrase in phrases:
         assert phrase in message
@@ -115,7 +108,7 @@ def test_rnn_step_that_crashes_on_non_square_weights():
             raise ValueError("matmul: size mismatch")
         return rnn_step(x_t, s_prev, U, W, b)
 
-    message = _failure(check_rnn_step, square_only)
+    message = failure(check_rnn_step, square_only)
     assert "raised ValueError" in message
     assert "U (5, 3)" in message
 
@@ -127,7 +120,7 @@ def test_rnn_step_depending_on_more_than_its_arguments():
         calls.append(1)
         return rnn_step(x_t, s_prev, U, W, b) + (0.1 if len(calls) == 2 else 0.0)
 
-    message = _failure(check_rnn_step, drifts)
+    message = failure(check_rnn_step, drifts)
     assert "another s_prev" in message
     assert "do not keep values between calls" in message
 
@@ -159,7 +152,7 @@ def count_as_float(n, d, k):
     ],
 )
 def test_rnn_parameter_count_mistakes_are_named(answer, phrases):
-    message = _failure(check_rnn_parameter_count, answer)
+    message = failure(check_rnn_parameter_count, answer)
     assert message.startswith("Exercise 2.2 (parameters of a recurrent network): ")
     for phrase in phrases:
         assert phrase in message
@@ -174,7 +167,7 @@ def test_rnn_parameter_count_that_needs_a_sequence_length():
     def per_step(n, d, k, T):
         return T * (d * n + d * d + d + k * d + k)
 
-    assert "raised TypeError" in _failure(check_rnn_parameter_count, per_step)
+    assert "raised TypeError" in failure(check_rnn_parameter_count, per_step)
 
 
 # Exercise 2.3: masked final state ---------------------------------------------------------------
@@ -241,7 +234,7 @@ def test_masked_final_state_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_masked_final_state_mistakes_are_named(answer, phrases):
-    message = _failure(check_masked_final_state, answer)
+    message = failure(check_masked_final_state, answer)
     assert message.startswith("Exercise 2.3 (the final state of a masked batch): ")
     for phrase in phrases:
         assert phrase in message
@@ -311,6 +304,6 @@ def masked_nothing_returned(X, mask, U, W, b):
     ],
 )
 def test_newly_caught_mistakes_are_named(check, answer, phrases):
-    message = _failure(check, answer)
+    message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -11,16 +11,10 @@ import math
 
 import numpy as np
 import pytest
+from checkerfailures import failure
 
 from utils import bptt
-from utils.checking import ExerciseFailed
 from utils.checks.ch03 import check_backward_step, check_clip_by_global_norm, check_grad_W
-
-
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    return str(caught.value)
 
 
 # Exercise 3.1: one backward step ----------------------------------------------------------------
@@ -81,7 +75,7 @@ def test_backward_step_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_backward_step_mistakes_are_named(answer, phrases):
-    message = _failure(check_backward_step, answer)
+    message = failure(check_backward_step, answer)
     assert message.startswith("Exercise 3.1 (one backward step): ")
     for phrase in phrases:
         assert phrase in message
@@ -182,14 +176,14 @@ def test_grad_w_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_grad_w_mistakes_are_named(answer, phrases):
-    message = _failure(check_grad_W, answer)
+    message = failure(check_grad_W, answer)
     assert message.startswith("Exercise 3.2 (the BPTT gradient of W): ")
     for phrase in phrases:
         assert phrase in message
 
 
 def test_stopping_before_the_first_step_is_caught_by_the_non_zero_initial_state():
-    message = _failure(check_grad_W, grad_w_stops_before_the_first_step)
+    message = failure(check_grad_W, grad_w_stops_before_the_first_step)
     assert "non-zero initial state" in message
 
 
@@ -268,7 +262,7 @@ def test_clip_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_clip_mistakes_are_named(answer, phrases):
-    message = _failure(check_clip_by_global_norm, answer)
+    message = failure(check_clip_by_global_norm, answer)
     assert message.startswith("Exercise 3.3 (clipping by global norm): ")
     for phrase in phrases:
         assert phrase in message
@@ -312,6 +306,6 @@ def clip_returns_nothing(grads, max_norm):
     ],
 )
 def test_newly_caught_mistakes_are_named(check, answer, phrases):
-    message = _failure(check, answer)
+    message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -9,16 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from checkerfailures import failure
 
 from utils import gated
-from utils.checking import ExerciseFailed
 from utils.checks.ch04 import check_gru_step, check_lstm_step, check_parameter_count
-
-
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    return str(caught.value)
 
 
 def sigmoid(a):
@@ -81,7 +75,7 @@ def test_lstm_step_alternative_correct_answers_pass(capsys):
     ],
 )
 def test_lstm_step_mistakes_are_named(answer, phrases):
-    message = _failure(check_lstm_step, answer)
+    message = failure(check_lstm_step, answer)
     assert message.startswith("Exercise 4.1 (one LSTM step in NumPy): ")
     for phrase in phrases:
         assert phrase in message
@@ -91,7 +85,7 @@ def test_lstm_step_in_keras_layout_crashes_with_the_input_named():
     def keras_layout(x_t, s_prev, c_prev, U, W, b):
         return gated.lstm_step(x_t, s_prev, c_prev, U.T.T.T, W, b)  # x_t @ U.T with U transposed
 
-    message = _failure(check_lstm_step, keras_layout)
+    message = failure(check_lstm_step, keras_layout)
     assert "raised ValueError" in message and "U (8, 3)" in message
 
 
@@ -149,31 +143,31 @@ def test_gru_step_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_gru_step_mistakes_are_named(answer, phrases):
-    message = _failure(check_gru_step, answer)
+    message = failure(check_gru_step, answer)
     assert message.startswith("Exercise 4.2 (one GRU step in NumPy, both conventions): ")
     for phrase in phrases:
         assert phrase in message
 
 
 def test_gru_step_reset_on_the_input_or_the_candidate_and_other_suspects():
-    on_input = _failure(check_gru_step, lambda *a: gru_by_blocks(*a, reset="input"))
+    on_input = failure(check_gru_step, lambda *a: gru_by_blocks(*a, reset="input"))
     assert "not on the input's term" in on_input
-    on_candidate = _failure(check_gru_step, lambda *a: gru_by_blocks(*a, reset="candidate"))
+    on_candidate = failure(check_gru_step, lambda *a: gru_by_blocks(*a, reset="candidate"))
     assert "multiplied the candidate's value by r_t" in on_candidate
-    assert "the update gate is missing" in _failure(check_gru_step, lambda *a: gru_by_blocks(*a, update=False))
-    assert "the candidate uses the sigmoid" in _failure(check_gru_step, lambda *a: gru_by_blocks(*a, candidate=sigmoid))
+    assert "the update gate is missing" in failure(check_gru_step, lambda *a: gru_by_blocks(*a, update=False))
+    assert "the candidate uses the sigmoid" in failure(check_gru_step, lambda *a: gru_by_blocks(*a, candidate=sigmoid))
 
 
 def test_gru_step_with_the_wrong_bias_layout_crashes_with_the_input_named():
     def one_bias_row(x_t, s_prev, U, W, b, reset_after):
         return gated.gru_step(x_t, s_prev, U, W, b, reset_after=False)
 
-    message = _failure(check_gru_step, one_bias_row)
+    message = failure(check_gru_step, one_bias_row)
     assert "raised ValueError" in message and "reset_after=True" in message
 
 
 def test_gru_step_returning_a_column():
-    message = _failure(check_gru_step, lambda *a: gated.gru_step(*a)[:, None])
+    message = failure(check_gru_step, lambda *a: gated.gru_step(*a)[:, None])
     assert "shape (2, 1), expected (2,)" in message
 
 
@@ -232,7 +226,7 @@ def test_parameter_count_alternative_correct_answer_passes(capsys):
     ],
 )
 def test_parameter_count_mistakes_are_named(answer, phrases):
-    message = _failure(check_parameter_count, answer)
+    message = failure(check_parameter_count, answer)
     assert message.startswith("Exercise 4.3 (parameters of LSTM and GRU layers): ")
     for phrase in phrases:
         assert phrase in message
@@ -242,14 +236,14 @@ def test_parameter_count_without_reset_after_argument():
     def three_arguments(cell, n, d):
         return gated.parameter_count(cell, n, d)
 
-    assert "raised TypeError" in _failure(check_parameter_count, three_arguments)
+    assert "raised TypeError" in failure(check_parameter_count, three_arguments)
 
 
 def test_parameter_count_that_ignores_reset_after():
     def ignores(cell, n, d, reset_after=True):
         return gated.parameter_count(cell, n, d, True)
 
-    assert "with reset_after=False the GRU has one bias per block" in _failure(check_parameter_count, ignores)
+    assert "with reset_after=False the GRU has one bias per block" in failure(check_parameter_count, ignores)
 
 
 # Inputs left alone, unfinished answers, empty results ------------------------------------------------
@@ -291,6 +285,6 @@ def count_without_gru_yet(cell, n, d, reset_after=True):
     ],
 )
 def test_newly_caught_mistakes_are_named(check, answer, phrases):
-    message = _failure(check, answer)
+    message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -12,16 +12,10 @@ import warnings
 
 import numpy as np
 import pytest
+from checkerfailures import failure
 
-from utils.checking import ExerciseFailed
 from utils.checks.ch05 import check_precision_recall_f1, check_word_start_labels
 from utils.checks.ch05 import check_forecast_windows, check_normalise_splits
-
-
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        check(answer)
-    return str(caught.value)
 
 
 # ================================================================================================
@@ -101,7 +95,7 @@ def test_word_start_labels_alternative_correct_answers_pass(capsys):
     ],
 )
 def test_word_start_labels_mistakes_are_named(answer, phrases):
-    message = _failure(check_word_start_labels, answer)
+    message = failure(check_word_start_labels, answer)
     assert message.startswith("Exercise 5.3 (word-start labels from text): ")
     for phrase in phrases:
         assert phrase in message
@@ -113,7 +107,7 @@ def test_splitting_on_single_spaces_is_caught_at_the_double_space():
         chars, labels = starts_split_on_space(text.replace("\n", " ").replace("\t", " "))
         return chars, labels
 
-    message = _failure(check_word_start_labels, split_on_space_after_removing_newlines)
+    message = failure(check_word_start_labels, split_on_space_after_removing_newlines)
     assert "an empty word got a label" in message and "text.split()" in message
 
 
@@ -181,7 +175,7 @@ def mask_as_integer_index(labels, predicted, mask=None):
 
 
 def test_unmasked_case_hint_does_not_mention_the_mask():
-    message = _failure(check_precision_recall_f1, lambda *a: (0.0, 0.0, 0.0))
+    message = failure(check_precision_recall_f1, lambda *a: (0.0, 0.0, 0.0))
     assert "every step real" in message and "mask is True" not in message
 
 
@@ -214,7 +208,7 @@ def test_precision_recall_f1_alternative_correct_answers_pass(capsys):
     ],
 )
 def test_precision_recall_f1_mistakes_are_named(answer, phrases):
-    message = _failure(check_precision_recall_f1, answer)
+    message = failure(check_precision_recall_f1, answer)
     assert message.startswith("Exercise 5.4 (precision, recall and F1 of the rare class): ")
     for phrase in phrases:
         assert phrase in message
@@ -315,14 +309,14 @@ def test_forecast_windows_alternative_correct_answers_pass(capsys):
          "channels dropped", "three results", "reverse time order", "Y shorter than X"],
 )
 def test_forecast_windows_mistakes_are_named(answer, phrases):
-    message = _failure(check_forecast_windows, answer)
+    message = failure(check_forecast_windows, answer)
     assert message.startswith("Exercise 5.2 (windows with a multi-step target): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
 
 
 def test_forecast_windows_mistake_messages_say_which_case():
-    message = _failure(check_forecast_windows, windows_after_dropping_gaps)
+    message = failure(check_forecast_windows, windows_after_dropping_gaps)
     assert "missing hour at step 9" in message
 
 
@@ -406,7 +400,7 @@ def test_normalise_splits_alternative_correct_answers_pass(capsys):
 def test_normalise_splits_mistakes_are_named(answer, phrases):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # wrong answers divide by zero or take NaN means
-        message = _failure(check_normalise_splits, answer)
+        message = failure(check_normalise_splits, answer)
     assert message.startswith("Exercise 5.1 (normalisation fitted on train only): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
@@ -550,11 +544,11 @@ def scores_mask_none_as_false(labels, predicted, mask=None):
 def test_newly_caught_mistakes_are_named(check, answer, phrases):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        message = _failure(check, answer)
+        message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
 
 
 def test_labels_only_mask_is_not_named_an_inverted_mask():
-    message = _failure(check_precision_recall_f1, lambda *a: scores_by_counting(*a, use_mask="labels"))
+    message = failure(check_precision_recall_f1, lambda *a: scores_by_counting(*a, use_mask="labels"))
     assert "applied to the labels but not to the predictions" in message and "inverted" not in message

@@ -8,22 +8,13 @@ that mistake.
 from __future__ import annotations
 
 import time
-import warnings
 
 import numpy as np
 import pytest
+from checkerfailures import failure
 
-from utils.checking import ExerciseFailed
 from utils.checks.ch06 import check_bits_per_character, check_choose_order, check_sample_from_logits
 from utils.smoothing import KneserNeyLM
-
-
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # wrong answers overflow and take logs of 0
-            check(answer)
-    return str(caught.value)
 
 
 # ================================================================================================
@@ -94,7 +85,7 @@ def test_bits_per_character_alternative_correct_answers_pass(capsys):
          "unstable softmax", "axis 0", "off by one", "entropy", "array", "2-D only"],
 )
 def test_bits_per_character_mistakes_are_named(answer, phrases):
-    message = _failure(check_bits_per_character, answer)
+    message = failure(check_bits_per_character, answer)
     assert message.startswith("Exercise 6.1 (bits per character from logits): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
@@ -105,7 +96,7 @@ def test_bits_per_character_changed_logits_are_named():
         logits -= logits.max(axis=-1, keepdims=True)  # the caller's array
         return bits_with(logits, targets)
 
-    assert "changed its input `logits` in place" in _failure(check_bits_per_character, in_place)
+    assert "changed its input `logits` in place" in failure(check_bits_per_character, in_place)
 
 
 # ================================================================================================
@@ -226,7 +217,7 @@ def test_sample_from_logits_checker_is_fast():
          "ZeroDivisionError", "zero as greedy", "assert"],
 )
 def test_sample_from_logits_mistakes_are_named(answer, phrases):
-    message = _failure(check_sample_from_logits, answer)
+    message = failure(check_sample_from_logits, answer)
     assert message.startswith("Exercise 6.2 (temperature sampling): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
@@ -239,7 +230,7 @@ def test_sample_from_logits_changed_logits_are_named():
         logits /= temperature  # the caller's array
         return sample_with(logits, 1.0, rng)
 
-    assert "changed its input `logits` in place" in _failure(check_sample_from_logits, in_place)
+    assert "changed its input `logits` in place" in failure(check_sample_from_logits, in_place)
 
 
 # ================================================================================================
@@ -318,7 +309,7 @@ def test_choose_order_alternative_correct_answers_pass(capsys):
          "order only", "scores only", "scores as a list"],
 )
 def test_choose_order_mistakes_are_named(answer, phrases):
-    message = _failure(check_choose_order, answer)
+    message = failure(check_choose_order, answer)
     assert message.startswith("Exercise 6.3 (choosing the n-gram order on validation data): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -8,30 +8,14 @@ that mistake.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import pytest
+from checkerfailures import assert_named, failure
 
-from utils.checking import ExerciseFailed
 from utils.checks.ch07 import check_beam_step, check_choose_alpha, check_decoder_io, check_edit_distance
 
 START, END, PAD = 1, 2, 0
-
-
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # wrong answers multiply -inf and divide by 0
-            check(answer)
-    return str(caught.value)
-
-
-def _assert_named(check, answer, title, phrases):
-    message = _failure(check, answer)
-    assert message.startswith(title), message
-    for phrase in phrases:
-        assert phrase in message, f"{phrase!r} not in {message!r}"
 
 
 # ================================================================================================
@@ -117,7 +101,7 @@ _TITLE_71 = "Exercise 7.1 (decoder input and target for teacher forcing): "
          "batch axis", "string", "not whole", "None inside", "None"],
 )
 def test_decoder_io_mistakes_are_named(answer, phrases):
-    _assert_named(check_decoder_io, answer, _TITLE_71, phrases)
+    assert_named(check_decoder_io, answer, _TITLE_71, phrases)
 
 
 def test_decoder_io_lengths_that_differ_are_said():
@@ -125,7 +109,7 @@ def test_decoder_io_lengths_that_differ_are_said():
         ids = list(target_ids)
         return np.array([START] + ids[:-1] + [END, END]), np.array(ids)
 
-    message = _failure(check_decoder_io, end_appended)
+    message = failure(check_decoder_io, end_appended)
     assert "your decoder_input has 7 tokens, expected 5, as many as the target" in message
 
 
@@ -136,7 +120,7 @@ def test_decoder_io_changed_target_is_named():
         target_ids[0] = START
         return target_ids, decoder_target
 
-    assert "changed its input `target_ids` in place" in _failure(check_decoder_io, in_place)
+    assert "changed its input `target_ids` in place" in failure(check_decoder_io, in_place)
 
 
 def test_decoder_io_unfinished_edge_case_is_named():
@@ -145,7 +129,7 @@ def test_decoder_io_unfinished_edge_case_is_named():
             raise NotImplementedError("a target of the end token alone: later")
         return io_with(target_ids)
 
-    message = _failure(check_decoder_io, only_long_targets)
+    message = failure(check_decoder_io, only_long_targets)
     assert "unfinished" in message and "on the target [2]" in message and "the 3 earlier cases passed" in message
 
 
@@ -239,11 +223,11 @@ _TITLE_72 = "Exercise 7.2 (edit distance): "
          "normalised", "one minus normalised", "half", "list", "string", "bool", "NaN", "None"],
 )
 def test_edit_distance_mistakes_are_named(answer, phrases):
-    _assert_named(check_edit_distance, answer, _TITLE_72, phrases)
+    assert_named(check_edit_distance, answer, _TITLE_72, phrases)
 
 
 def test_edit_distance_unknown_mistake_gets_the_rule():
-    message = _failure(check_edit_distance, lambda a, b: distance_with(a, b) + 1)
+    message = failure(check_edit_distance, lambda a, b: distance_with(a, b) + 1)
     assert "On a='kitten', b='sitting': you returned 4, expected 3. The edit distance is the fewest" in message
 
 
@@ -253,7 +237,7 @@ def test_edit_distance_empty_string_crash_is_named():
             return recursion_without_base_case(a[1:], b[1:]) if len(a) > 1 and len(b) > 1 else abs(len(a) - len(b))
         return distance_with(a, b)
 
-    message = _failure(check_edit_distance, recursion_without_base_case)
+    message = failure(check_edit_distance, recursion_without_base_case)
     assert "raised IndexError" in message and "on a='', b='abc'" in message
 
 
@@ -263,7 +247,7 @@ def test_edit_distance_mistake_is_named_when_later_pairs_crash():
             raise ValueError("empty string")
         return distance_with(a, b, substitution=2)
 
-    assert "substitution as 2 edits" in _failure(check_edit_distance, indel_that_crashes_on_empty)
+    assert "substitution as 2 edits" in failure(check_edit_distance, indel_that_crashes_on_empty)
 
 
 # ================================================================================================
@@ -366,7 +350,7 @@ _TITLE_73 = "Exercise 7.3 (one step of beam search): "
          "every candidate", "2-D tokens", "None"],
 )
 def test_beam_step_mistakes_are_named(answer, phrases):
-    _assert_named(check_beam_step, answer, _TITLE_73, phrases)
+    assert_named(check_beam_step, answer, _TITLE_73, phrases)
 
 
 def test_beam_step_unknown_mistake_gets_the_rule():
@@ -374,7 +358,7 @@ def test_beam_step_unknown_mistake_gets_the_rule():
         new, parents, tokens = beam_with(*args)
         return new, parents, tokens + 1
 
-    message = _failure(check_beam_step, token_off_by_one)
+    message = failure(check_beam_step, token_off_by_one)
     assert "your beam step is wrong on 3 beams with scores [-1.2, -0.7, -2.3]" in message
     assert "rank all of them together" in message
 
@@ -385,7 +369,7 @@ def test_beam_step_changed_log_probs_are_named():
         log_probs[finished, PAD] = 0.0
         return beam_with(scores, log_probs, np.zeros_like(finished), beam_width)
 
-    assert "changed its input `log_probs` in place" in _failure(check_beam_step, in_place)
+    assert "changed its input `log_probs` in place" in failure(check_beam_step, in_place)
 
 
 def test_beam_step_unfinished_finished_beams_are_named():
@@ -394,9 +378,8 @@ def test_beam_step_unfinished_finished_beams_are_named():
             raise NotImplementedError("finished beams: later")
         return beam_with(scores, log_probs, finished, beam_width)
 
-    message = _failure(check_beam_step, no_finished_beams_yet)
+    message = failure(check_beam_step, no_finished_beams_yet)
     assert "unfinished" in message and "beam 1 finished" in message and "the 4 earlier cases passed" in message
-
 
 
 # ================================================================================================
@@ -485,7 +468,7 @@ def test_choose_alpha_correct_answers_pass(capsys):
     (choose_from_one_decoding, ["you never decoded with alpha = 0.3"]),
 ])
 def test_choose_alpha_names_the_mistake(answer, phrases):
-    _assert_named(check_choose_alpha, answer, TITLE_74, phrases)
+    assert_named(check_choose_alpha, answer, TITLE_74, phrases)
 
 
 def test_choose_alpha_stub_and_shapes():
@@ -493,10 +476,10 @@ def test_choose_alpha_stub_and_shapes():
         raise NotImplementedError
 
     check_choose_alpha(stub)
-    _assert_named(check_choose_alpha, lambda d, s, r, a: None, TITLE_74, ["returned None"])
-    _assert_named(check_choose_alpha, lambda d, s, r, a: (0.6, [0.5] * 5), TITLE_74, ["should be a dict"])
+    assert_named(check_choose_alpha, lambda d, s, r, a: None, TITLE_74, ["returned None"])
+    assert_named(check_choose_alpha, lambda d, s, r, a: (0.6, [0.5] * 5), TITLE_74, ["should be a dict"])
     def as_text(decode, sources, references, alphas):
         best, scores = choose_by_loop(decode, sources, references, alphas)
         return str(best), scores
 
-    _assert_named(check_choose_alpha, as_text, TITLE_74, ["best alpha should be a number"])
+    assert_named(check_choose_alpha, as_text, TITLE_74, ["best alpha should be a number"])

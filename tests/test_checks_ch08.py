@@ -8,29 +8,13 @@ that mistake.
 from __future__ import annotations
 
 import functools
-import warnings
 
 import numpy as np
 import pytest
 from keras import ops
+from checkerfailures import assert_named, failure
 
-from utils.checking import ExerciseFailed
 from utils.checks.ch08 import check_additive_scores, check_masked_softmax, check_padding_share
-
-
-def _failure(check, answer) -> str:
-    with pytest.raises(ExerciseFailed) as caught:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # wrong answers overflow and divide 0 by 0
-            check(answer)
-    return str(caught.value)
-
-
-def _assert_named(check, answer, title, phrases):
-    message = _failure(check, answer)
-    assert message.startswith(title), message
-    for phrase in phrases:
-        assert phrase in message, f"{phrase!r} not in {message!r}"
 
 
 def _stub(*args):
@@ -154,7 +138,7 @@ def only_3d(scores, mask):
          "real keys only", "None", "string", "tuple", "number"],
 )
 def test_masked_softmax_mistakes_are_named(answer, phrases):
-    _assert_named(check_masked_softmax, answer, _TITLE_81, phrases)
+    assert_named(check_masked_softmax, answer, _TITLE_81, phrases)
 
 
 def test_masked_softmax_ragged_list_gets_a_sentence():
@@ -163,21 +147,21 @@ def test_masked_softmax_ragged_list_gets_a_sentence():
             return softmax_with(scores, mask)
         return only_real_weights(scores, mask)
 
-    assert "your weights could not be read as an array of numbers" in _failure(check_masked_softmax, ragged)
+    assert "your weights could not be read as an array of numbers" in failure(check_masked_softmax, ragged)
 
 
 def test_masked_softmax_wrong_values_get_the_rule():
     def halved(scores, mask):
         return softmax_with(scores, mask) / 2
 
-    message = _failure(check_masked_softmax, halved)
+    message = failure(check_masked_softmax, halved)
     assert "the weights of each query must sum to 1" in message and "sums to 0.5" in message
 
     def squared(scores, mask):
         w = softmax_with(scores, mask) ** 2
         return w / w.sum(axis=-1, keepdims=True)
 
-    message = _failure(check_masked_softmax, squared)
+    message = failure(check_masked_softmax, squared)
     assert "your weights are wrong on 2-D scores of shape (4, 4)" in message and "largest difference" in message
 
 
@@ -187,7 +171,7 @@ def test_masked_softmax_changed_scores_are_named():
             scores[:, ~mask] = -np.inf  # the caller's array
         return softmax_with(scores, mask)
 
-    assert "changed its input `scores` in place" in _failure(check_masked_softmax, in_place)
+    assert "changed its input `scores` in place" in failure(check_masked_softmax, in_place)
 
 
 def test_masked_softmax_unfinished_batches_are_named():
@@ -196,7 +180,7 @@ def test_masked_softmax_unfinished_batches_are_named():
             raise NotImplementedError("batches: later")
         return softmax_with(scores, mask)
 
-    message = _failure(check_masked_softmax, no_batches_yet)
+    message = failure(check_masked_softmax, no_batches_yet)
     assert "unfinished" in message and "3-D scores of shape (4, 4, 4)" in message
 
 
@@ -288,11 +272,11 @@ def transposed_when_rectangular(query, keys, W1, W2, v):  # right on the square 
          "None", "cut", "number", "tuple"],
 )
 def test_additive_scores_mistakes_are_named(answer, phrases):
-    _assert_named(check_additive_scores, answer, _TITLE_82, phrases)
+    assert_named(check_additive_scores, answer, _TITLE_82, phrases)
 
 
 def test_additive_scores_unknown_mistake_gets_the_rule():
-    message = _failure(check_additive_scores, lambda *a: scores_with(*a) + 0.1)
+    message = failure(check_additive_scores, lambda *a: scores_with(*a) + 0.1)
     assert "your scores are wrong on query of shape (4, 3)" in message and "the largest difference is 0.1" in message
 
 
@@ -302,7 +286,7 @@ def test_additive_scores_stub_and_crash():
     def swapped_crashes(query, keys, W1, W2, v):  # right on the square case, then the shapes do not fit
         return scores_with(query, keys, W2, W1, v) if len(query) != len(keys) else scores_with(query, keys, W1, W2, v)
 
-    message = _failure(check_additive_scores, swapped_crashes)
+    message = failure(check_additive_scores, swapped_crashes)
     assert "your function raised ValueError" in message and "query of shape (3, 4)" in message
 
 
@@ -379,7 +363,7 @@ _TITLE_83 = "Exercise 8.3 (the attention weight on padding): "
          "list of one", "string", "bool", "None", "off", "NaN"],
 )
 def test_padding_share_mistakes_are_named(answer, phrases):
-    _assert_named(check_padding_share, answer, _TITLE_83, phrases)
+    assert_named(check_padding_share, answer, _TITLE_83, phrases)
 
 
 def test_padding_share_stub_and_changed_mask():
@@ -389,4 +373,4 @@ def test_padding_share_stub_and_changed_mask():
         np.logical_not(key_mask, out=key_mask)  # the caller's array
         return share_with(weights, key_mask, padded="mask")
 
-    assert "changed its input `key_mask` in place" in _failure(check_padding_share, in_place)
+    assert "changed its input `key_mask` in place" in failure(check_padding_share, in_place)

@@ -211,4 +211,6 @@ def chapter_8() -> list[Target]:
                "attention is no worse on the shortest inputs (within 1 point, 2 of 200 pairs)"),
         Target("alignment: weight on the right word over uniform attention's", ">=", 2.0,
                "the attention on the source word being translated is at least twice the chance level"),
+        Target("alignment: pairs whose tens word attends right of the units word (share)", ">=", 0.9,
+               "the attention crosses over where German swaps the units and the tens, in 90 % of the pairs or more"),
     ]

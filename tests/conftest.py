@@ -45,11 +45,13 @@ def batch() -> tuple[np.ndarray, np.ndarray]:
     return x, mask
 
 
-def _notebook_definition(notebook: str, name: str) -> Any:
+def _notebook_definition(notebook: str, name: str, **namespace: Any) -> Any:
     """The class or function ``name`` exactly as a solutions notebook defines it.
 
     Runs the one code cell that starts a ``class name`` or ``def name`` definition, with
-    ``keras``, ``layers``, ``ops`` and ``np`` in scope (the notebooks' own imports), so a test
+    ``keras``, ``layers``, ``ops`` and ``np`` in scope (the notebooks' own imports), and any
+    further names given as keyword arguments (what the cell uses from earlier cells, for example
+    ``transformer=utils.transformer`` or the notebook's own ``MultiHeadAttention``), so a test
     can compare the notebook's code with its ``utils`` counterpart.
     """
     import keras
@@ -61,12 +63,12 @@ def _notebook_definition(notebook: str, name: str) -> Any:
     found = [cell.source for cell in nbformat.read(path, as_version=4).cells
              if cell.cell_type == "code" and pattern.search(cell.source)]
     assert len(found) == 1, f"{path.name}: {len(found)} code cells define {name!r}, expected exactly one"
-    namespace: dict[str, Any] = {"keras": keras, "layers": layers, "ops": ops, "np": np}
-    exec(compile(found[0], f"{path.name}:{name}", "exec"), namespace)
-    return namespace[name]
+    scope: dict[str, Any] = {"keras": keras, "layers": layers, "ops": ops, "np": np, **namespace}
+    exec(compile(found[0], f"{path.name}:{name}", "exec"), scope)
+    return scope[name]
 
 
 @pytest.fixture
-def notebook_definition() -> Callable[[str, str], Any]:
-    """``notebook_definition(notebook, name)``: see :func:`_notebook_definition`."""
+def notebook_definition() -> Callable[..., Any]:
+    """``notebook_definition(notebook, name, **namespace)``: see :func:`_notebook_definition`."""
     return _notebook_definition

@@ -22,17 +22,18 @@ import utils.checks
 from utils import bptt, gated
 from utils.attention import additive_scores, masked_softmax, padding_share
 from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
-from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08
+from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09
 from utils.decoding import beam_step, choose_alpha
 from utils.forecasting import normalise_splits
 from utils.labelling import precision_recall_f1, word_start_labels
-from utils.lm import bits_per_character
+from utils.lm import bits_per_character, bits_with_context
 from utils.ngram import next_char_distribution
 from utils.sampling import sample_from_logits
 from utils.seqmetrics import edit_distance
 from utils.smoothing import choose_order
 from utils.text import bag_of_words
 from utils.tokens import teacher_forcing
+from utils.transformer import causal_mask, scaled_dot_product_attention, split_heads
 from utils.windows import forecast_windows, make_windows
 
 
@@ -42,6 +43,22 @@ def _masked_softmax(scores, mask):
     if scores.ndim == 2:
         return _masked_softmax(scores[None], np.asarray(mask)[None])[0]
     return ops.convert_to_numpy(masked_softmax(scores, mask))
+
+
+def _attention(q, k, v, mask=None):
+    """utils.transformer.scaled_dot_product_attention on NumPy arrays, as NumPy ``(output, weights)``.
+
+    The arrays get a leading axis and the mask the scores' whole shape, since the reference reads a
+    2-D mask as (B, Tk) key padding rather than as (Tq, Tk).
+    """
+    q, k, v = (np.asarray(x, dtype="float32")[None] for x in (q, k, v))
+    if mask is not None:
+        mask = np.broadcast_to(mask, (*q.shape[:-1], k.shape[-2]))
+    return tuple(ops.convert_to_numpy(x)[0] for x in scaled_dot_product_attention(q, k, v, mask))
+
+
+def _split_heads(x, heads):
+    return ops.convert_to_numpy(split_heads(x, heads))
 
 
 CHECKERS = [
@@ -72,6 +89,10 @@ CHECKERS = [
     pytest.param(ch08.check_masked_softmax, _masked_softmax, "8.1", 5, id="8.1"),
     pytest.param(ch08.check_additive_scores, additive_scores, "8.2", 3, id="8.2"),
     pytest.param(ch08.check_padding_share, padding_share, "8.3", 3, id="8.3"),
+    pytest.param(ch09.check_scaled_dot_product_attention, _attention, "9.1", 5, id="9.1"),
+    pytest.param(ch09.check_causal_mask, causal_mask, "9.2", 4, id="9.2"),
+    pytest.param(ch09.check_split_heads, _split_heads, "9.3", 4, id="9.3"),
+    pytest.param(ch09.check_bits_with_context, bits_with_context, "9.4", 3, id="9.4"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

@@ -115,3 +115,201 @@ def test_fit_stateful_keeps_the_best_epoch_and_resets_states():
     assert len(log.seconds) == len(log.train_bits) and np.all(np.diff(log.seconds) > 0)
     reset = model.evaluate(*validation, batch_size=4, verbose=0) / np.log(2)
     assert reset == pytest.approx(log.best_validation_bits, rel=1e-4)  # the best weights, from zero states
+
+
+# --- windows of a causal (stateless) language model --------------------------------------------------
+
+def _per_position(vocab=7, seed=3):
+    """Fake logits whose row at a position depends only on that position's input id."""
+    table = np.random.default_rng(seed).normal(size=(vocab, vocab))
+    return lambda windows: table[np.asarray(windows)]
+
+
+def _causal(vocab=7):
+    """Fake causal logits: the row at window position t depends on the ids up to t and on t itself."""
+    def logits_of(windows):
+        windows = np.asarray(windows)
+        seen = np.cumsum(windows, axis=1)[..., None]                      # (N, T, 1): the ids so far
+        t = np.arange(windows.shape[1])[None, :, None]
+        return np.cos(0.37 * seen * np.arange(1, vocab + 1) + 0.5 * t) * (1 + t)
+    return logits_of
+
+
+def _text(n, vocab=7, seed=4):
+    return np.random.default_rng(seed).integers(0, vocab, size=n)
+
+
+def test_windows_are_consecutive_with_shifted_targets():
+    ids = np.arange(23)
+    x, y = lm.windows(ids, 5)
+    np.testing.assert_array_equal(x, np.arange(20).reshape(4, 5))
+    np.testing.assert_array_equal(y, x + 1)
+    x, y = lm.windows(ids, 5, offset=3)
+    np.testing.assert_array_equal(x, np.arange(3, 18).reshape(3, 5))
+    np.testing.assert_array_equal(y, x + 1)
+    x, y = lm.windows(ids, 11, offset=0)  # 22 targets: exactly two windows
+    assert x.shape == y.shape == (2, 11) and y[-1, -1] == 22
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.arange(10), 0), "length must be a whole number"),
+    ((np.arange(10), True), "length must be a whole number"),
+    ((np.arange(10), 2.0), "length must be a whole number"),
+    ((np.arange(5), 5), "hold no window of 5"),
+    ((np.arange(10), 3, -1), "offset must be a whole number of at least 0, got -1"),
+    ((np.arange(10), 3, 7), "from offset 7"),
+])
+def test_windows_say_what_is_wrong(args, message):
+    with pytest.raises(ValueError, match=message):
+        lm.windows(*args)
+
+
+def test_fit_windows_logs_each_epoch_and_keeps_the_best_weights(monkeypatch):
+    keras.utils.set_random_seed(5)
+    vocab, length = 97, 8
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), layers.Embedding(vocab, 8), layers.Dense(vocab)])
+    model.compile(optimizer=keras.optimizers.Adam(0.05),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ids = np.arange(400) % vocab  # every id is followed by the next one: easy to learn
+    train_ids, validation_ids = ids[:300], ids[300:]
+    fitted, original_fit = [], model.fit
+
+    def spy_fit(x, y, **kwargs):
+        history = original_fit(x, y, **kwargs)
+        fitted.append((x, y, history.history["loss"][-1]))
+        if len(fitted) == 2:  # a second epoch that ruins the model: the first one's weights must come back
+            model.set_weights([w + 3.0 * np.random.default_rng(0).normal(size=w.shape) for w in model.get_weights()])
+        return history
+
+    monkeypatch.setattr(model, "fit", spy_fit)
+    log = lm.fit_windows(model, train_ids, validation_ids, length, batch_size=8, epochs=2, patience=3, name="toy")
+    assert len(log.train_bits) == len(log.validation_bits) == len(log.seconds) == len(fitted) == 2
+    for bits, (x, y, loss) in zip(log.train_bits, fitted, strict=True):
+        assert bits == pytest.approx(loss / np.log(2))
+        offset = int(x[0, 0])                # the ids are their positions: the first input is the offset
+        count = (len(train_ids) - 1 - offset) // length
+        assert 0 <= offset < length and x.shape == (count - count % 8, length)   # whole batches of 8 only
+        np.testing.assert_array_equal(y, (x + 1) % vocab)
+    assert log.validation_bits[1] > log.validation_bits[0] and log.best_epoch == 1
+    bits = model.evaluate(*lm.windows(validation_ids, length), verbose=0) / np.log(2)
+    assert bits == pytest.approx(log.validation_bits[0], rel=1e-4)  # the best epoch's weights are back
+    assert log.validation_bits[0] < np.log2(vocab)  # and the first epoch learned something
+
+
+@pytest.mark.parametrize("n", [31, 35])
+def test_windowed_bits_with_the_stride_of_the_context_cuts_the_text_into_chunks(n):
+    ids, context, causal = _text(n), 6, _causal()
+    chunks = ids[:30].reshape(5, 6)                   # the windows from 0, 6, ..., 24
+    targets = ids[1:31].reshape(5, 6)
+    total = lm.bits_per_character(causal(chunks), targets) * 30
+    if n == 35:  # one more window, ending at the last id: it scores only the 4 targets not yet scored
+        last = ids[None, n - 1 - context: n - 1]
+        total += lm.bits_per_character(causal(last)[0, 2:], ids[31:]) * 4
+    assert lm.windowed_bits(causal, ids, context, stride=context) == pytest.approx(total / (n - 1), rel=1e-12)
+
+
+@pytest.mark.parametrize("n", [9, 30, 41])
+def test_windowed_bits_scores_every_character_once(n):
+    ids, logits_of = _text(n, seed=n), _per_position()
+    expected = lm.bits_per_character(logits_of(ids[:-1]), ids[1:])  # each target once, whatever its context
+    for stride in range(1, 9):
+        assert lm.windowed_bits(logits_of, ids, 8, stride) == pytest.approx(expected, rel=1e-12), stride
+
+
+def test_windowed_bits_depend_on_the_stride_when_the_context_matters():
+    ids, causal = _text(60), _causal()
+    bits = {stride: lm.windowed_bits(causal, ids, 8, stride) for stride in (1, 4, 8)}
+    assert abs(bits[1] - bits[8]) > 1e-3 and abs(bits[4] - bits[8]) > 1e-3 and abs(bits[1] - bits[4]) > 1e-3
+    seen = []
+    lm.windowed_bits(lambda w: seen.append(np.asarray(w).shape) or causal(w), ids, 8, 3)
+    assert len(seen) == 1 and seen[0][1] == 8  # one call, windows of exactly the context
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.arange(20), 5, 0), "stride must be a whole number between 1 and the context 5"),
+    ((np.arange(20), 5, 6), "stride must be a whole number between 1 and the context 5"),
+    ((np.arange(20), 5, True), "stride must be a whole number"),
+    ((np.arange(20), 5, 2.0), "stride must be a whole number"),
+    ((np.arange(5), 5, 5), "fewer than the context 5 plus one"),
+])
+def test_windowed_bits_say_what_is_wrong(args, message):
+    with pytest.raises(ValueError, match=message):
+        lm.windowed_bits(_per_position(20), *args)
+
+
+def test_windowed_step_feeds_generate_windows_of_the_context():
+    from utils import sampling
+
+    context, vocab, causal = 4, 7, _causal()
+    windows, steps = [], []
+
+    def logits_of(window):
+        windows.append(np.array(window))
+        return causal(window)
+
+    step = lm.windowed_step(logits_of, context)
+
+    def spy_step(last_id, state):
+        probs, new_state = step(last_id, state)
+        steps.append((probs, list(new_state)))
+        return probs, new_state
+
+    prompt = np.array([3, 5])
+    out = sampling.generate(spy_step, prompt, 8, sampling.greedy, vocab_size=vocab)
+    assert len(out) == 8 and len(windows) == len(steps) == 10
+    assert {w.shape for w in windows} == {(1, context)}
+    history = np.concatenate([prompt, out])
+    for k, (window, (probs, state)) in enumerate(zip(windows, steps, strict=True)):
+        read = history[max(0, k + 1 - context): k + 1]          # the last `context` ids read so far
+        assert state == read.tolist()
+        np.testing.assert_array_equal(window[0, :len(read)], read)
+        np.testing.assert_array_equal(window[0, len(read):], 0)  # padding on the right while fewer were read
+        direct = causal(read[None])[0, -1]                       # the model run on the prefix itself
+        assert largest_difference(probs, np.exp(lm.log_softmax(direct))) <= 1e-12
+        if len(prompt) <= k + 1 < len(history):
+            assert history[k + 1] == np.argmax(probs)  # greedy: the most likely id comes next
+
+
+def test_context_windows_values():
+    ids = np.arange(100, 120)
+    windows, targets = lm.context_windows(ids, [3, 7, 18], 4)
+    np.testing.assert_array_equal(windows, [[100, 101, 102, 103], [104, 105, 106, 107], [115, 116, 117, 118]])
+    np.testing.assert_array_equal(targets, [104, 108, 119])
+    one, target = lm.context_windows(ids, np.array([0]), 1)
+    assert one.tolist() == [[100]] and target.tolist() == [101]
+
+
+@pytest.mark.parametrize("positions, context, message", [
+    ([5], 0, "context must be a whole number"),
+    ([5], True, "context must be a whole number"),
+    ([], 3, "non-empty 1-D"),
+    ([[4, 5]], 3, "non-empty 1-D"),
+    ([1, 5], 3, "every position needs 2 characters before it"),
+    ([5, 19], 3, "one after it in the 20 ids"),
+])
+def test_context_windows_say_what_is_wrong(positions, context, message):
+    with pytest.raises(ValueError, match=message):
+        lm.context_windows(np.arange(20), positions, context)
+
+
+def test_bits_with_context_scores_the_last_position_of_each_window():
+    ids, positions = _text(40), np.array([5, 9, 20, 38])
+    per_position = _per_position()
+    expected = lm.bits_per_character(per_position(ids[positions]), ids[positions + 1])
+    assert lm.bits_with_context(per_position, ids, positions, 6) == pytest.approx(expected, rel=1e-12)
+    causal = _causal()
+    windows, targets = lm.context_windows(ids, positions, 6)
+    expected = lm.bits_per_character(causal(windows)[:, -1], targets)
+    assert lm.bits_with_context(causal, ids, positions, 6) == pytest.approx(expected, rel=1e-12)
+    assert lm.bits_with_context(causal, ids, positions, 3) != pytest.approx(expected, rel=1e-3)
+    with pytest.raises(ValueError, match=r"must return \(windows, context, vocabulary\) logits"):
+        lm.bits_with_context(lambda w: causal(w)[:, -1], ids, positions, 6)
+    with pytest.raises(ValueError, match="every position needs 5 characters"):
+        lm.bits_with_context(causal, ids, [4], 6)
+
+
+def test_fit_windows_needs_an_epoch():
+    model = keras.Sequential([keras.Input((None,), dtype="int32"), layers.Embedding(5, 4), layers.Dense(5)])
+    model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    with pytest.raises(ValueError, match="epochs"):
+        lm.fit_windows(model, np.arange(100) % 5, np.arange(40) % 5, 4, batch_size=4, epochs=0)

@@ -189,3 +189,129 @@ def test_train_and_compare_the_training_model_with_its_step_decoder(capsys):
         seq2seq.teacher_and_step_probabilities(training, seq2seq.encode_function(encoder),
                                                seq2seq.step_function(step),
                                                ((source, decoder_input), target, np.zeros_like(weights)))
+
+
+# --- a transformer decoder that rereads its prefix ---------------------------------------------------
+
+def _tiny_transformer(source_size, target_size, depth=8):
+    """A transformer encoder-decoder: the training model, the encoder (memory and source mask) and the
+    decoder ``[prefix, memory, mask] -> logits`` sharing its layers."""
+    from keras import layers
+
+    from utils import transformer
+
+    keras.utils.set_random_seed(1)
+    source = keras.Input((None,), dtype="int32")
+    source_mask = ops.cast(ops.not_equal(source, PAD), "float32")
+    memory = transformer.TokenAndPosition(source_size, depth, 32, positions="sinusoidal")(source, key_mask=source_mask)
+    memory = transformer.EncoderBlock(depth, 2, 16)(memory, key_mask=source_mask)
+    embedding = transformer.TokenAndPosition(target_size, depth, 32, positions="learned")
+    blocks = [transformer.DecoderBlock(depth, 2, 16) for _ in range(2)]
+    output = layers.Dense(target_size)
+
+    def decode(prefix, memory, mask):
+        x = embedding(prefix)
+        for block in blocks:
+            x = block(x, memory, memory_mask=mask)
+        return output(x)
+
+    decoder_input = keras.Input((None,), dtype="int32")
+    training = keras.Model([source, decoder_input], decode(decoder_input, memory, source_mask))
+    rng = np.random.default_rng(2)  # weights larger than the initialisers': distributions far from flat
+    training.set_weights([w + rng.normal(scale=0.5, size=w.shape) for w in training.get_weights()])
+    prefix = keras.Input((None,), dtype="int32")
+    memory_input, mask_input = keras.Input((None, depth)), keras.Input((None,))
+    decoder = keras.Model([prefix, memory_input, mask_input], decode(prefix, memory_input, mask_input))
+    return training, keras.Model(source, [memory, source_mask]), decoder
+
+
+class _WidthSpy:
+    """Wraps a decoder and records the prefix width of every call."""
+
+    def __init__(self, decoder):
+        self.decoder, self.widths = decoder, []
+
+    def predict_on_batch(self, inputs):
+        self.widths.append(inputs[0].shape[1])
+        return self.decoder.predict_on_batch(inputs)
+
+
+@pytest.fixture(scope="module")
+def transformer_pairs():
+    sources, targets, sv, tv = _pairs(24, seed=5)
+    ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    return seq2seq.PairBatches(*ids, 6, n_buckets=2, shuffle=False), _tiny_transformer(len(sv), len(tv)), len(tv)
+
+
+@pytest.mark.parametrize("block", [4, 5])
+def test_stepping_a_transformer_decoder_equals_teacher_forcing(transformer_pairs, block):
+    batches, (training, encoder, decoder), vocab = transformer_pairs
+    batch = batches[0]
+    length = batch[0][1].shape[1]
+    max_length = 4 * (-(-length // 4))  # a multiple of 4; not of 5
+    spy = _WidthSpy(decoder)
+    teacher, stepped = seq2seq.teacher_and_step_probabilities(
+        training, seq2seq.prefix_encode_function(encoder, max_length),
+        seq2seq.prefix_step_function(spy, block=block), batch, rows=5)
+    assert teacher.shape == stepped.shape and teacher.shape[1] == vocab and len(teacher) > 5
+    assert np.abs(teacher - teacher.mean(axis=1, keepdims=True)).max() > 1e-2  # far from uniform
+    np.testing.assert_allclose(stepped, teacher, atol=1e-5)
+    # step t (position t) reads a prefix cut to the next multiple of block, at most the whole prefix
+    assert spy.widths == [min(max_length, block * (t // block + 1)) for t in range(length)]
+    assert all(width % block == 0 or width == max_length for width in spy.widths)
+
+
+def test_prefix_encode_function_starts_an_empty_prefix(transformer_pairs):
+    batches, (_, encoder, _), _ = transformer_pairs
+    source = batches[0][0][0]
+    memory, mask, written, position = seq2seq.prefix_encode_function(encoder, 7)(source)
+    assert memory.shape == (*source.shape, 8) and mask.shape == source.shape
+    np.testing.assert_array_equal(mask, source != PAD)
+    assert written.shape == (len(source), 7) and (written == PAD).all() and written.dtype == np.int32
+    assert position.shape == (len(source),) and (position == 0).all()
+
+
+def test_greedy_decoding_a_transformer_rereads_the_prefix(transformer_pairs):
+    from utils import decoding
+
+    batches, (training, encoder, decoder), _ = transformer_pairs
+    source, max_length, rows = batches[0][0][0][:5], 8, np.arange(5)
+    spy = _WidthSpy(decoder)
+    initial = seq2seq.prefix_encode_function(encoder, max_length)(source)
+    decoded = decoding.greedy_decode(seq2seq.prefix_step_function(spy, block=4), initial, max_length=max_length)
+    assert len(decoded.tokens) == 5 and set(spy.widths) <= {4, 8}
+    # the same tokens as the training model fed its own choices (one width: the padding on the right is never
+    # looked at by the causal decoder, and JAX compiles one shape)
+    prefix, scores = np.full((5, max_length), PAD, dtype=np.int32), np.zeros((5, max_length))
+    prefix[:, 0] = START
+    for t in range(max_length):
+        log_probs = seq2seq.log_softmax(np.asarray(training.predict_on_batch([source, prefix]))[:, t])
+        best = np.argmax(log_probs, axis=-1)
+        scores[:, t] = log_probs[rows, best]
+        if t + 1 < max_length:
+            prefix[:, t + 1] = best
+    chosen = np.concatenate([prefix[:, 1:], best[:, None]], axis=1)
+    for row in rows:
+        expected = chosen[row]
+        ends = np.flatnonzero(expected == END)
+        kept = len(ends) and ends[0] + 1
+        # greedy_decode's trimming: up to the end token, or every token but padding when there is none
+        np.testing.assert_array_equal(decoded.tokens[row], expected[:kept] if kept else expected[expected != PAD])
+        assert decoded.finished[row] == bool(kept)
+        assert decoded.scores[row] == pytest.approx(scores[row, :kept or max_length].sum(), abs=1e-4)
+
+
+def test_prefix_step_function_says_what_is_wrong(transformer_pairs):
+    batches, (_, encoder, decoder), _ = transformer_pairs
+    source = batches[0][0][0][:2]
+    step = seq2seq.prefix_step_function(decoder, block=2)
+    states = seq2seq.prefix_encode_function(encoder, 3)(source)
+    tokens = np.full(2, START, dtype=np.int32)
+    for _ in range(3):
+        _, states = step(tokens, states)
+    assert states[-1].tolist() == [3, 3] and (states[-2][:, :3] == START).all()
+    with pytest.raises(ValueError, match="the prefix is full \\(3 positions\\): decode with a smaller max_length"):
+        step(tokens, states)
+    for block in (0, -1, True, 2.0):
+        with pytest.raises(ValueError, match="block must be a whole number of at least 1"):
+            seq2seq.prefix_step_function(decoder, block=block)

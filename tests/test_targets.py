@@ -18,6 +18,7 @@ CHAPTER_TARGETS = {
     6: lambda: targets.chapter_6(),
     7: lambda: targets.chapter_7(),
     8: lambda: targets.chapter_8(),
+    9: lambda: targets.chapter_9(),
 }
 
 

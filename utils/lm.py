@@ -175,25 +175,17 @@ class TrainingLog:
         return self.validation_bits[self.best_epoch - 1]
 
 
-def fit_stateful(model: keras.Model, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
-                 batch_size: int, epochs: int, patience: int = 2, name: str = "model",
-                 verbose: bool = False) -> TrainingLog:
-    """Train a stateful language model epoch by epoch, keeping the weights of its best validation epoch.
-
-    ``train`` and ``validation`` come from :func:`stateful_batches` with the same ``batch_size``.
-    Every epoch starts from zero states; within an epoch each batch continues the last one
-    (truncated BPTT). Training stops after ``patience`` epochs without a better validation
-    score. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
-    """
+def _fit_epochs(model: keras.Model, run_epoch: Any, validate: Any, epochs: int, patience: int, name: str,
+                verbose: bool) -> TrainingLog:
+    """The loop shared by :func:`fit_stateful` and :func:`fit_windows`: ``run_epoch()`` trains one epoch and
+    returns its loss in nats, ``validate()`` the validation loss in nats; keeps the best epoch's weights."""
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
     log = TrainingLog(name)
     best_weights, started, waited = None, time.perf_counter(), 0
     for epoch in range(1, epochs + 1):
-        reset_states(model)
-        history = model.fit(*train, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
-        reset_states(model)
-        validation_loss = model.evaluate(*validation, batch_size=batch_size, verbose=0)
-        log.train_bits.append(float(history.history["loss"][-1]) / np.log(2))
-        log.validation_bits.append(float(np.ravel(validation_loss)[0]) / np.log(2))
+        log.train_bits.append(float(run_epoch()) / np.log(2))
+        log.validation_bits.append(float(validate()) / np.log(2))
         log.seconds.append(time.perf_counter() - started)
         if verbose:
             print(f"{name}: epoch {epoch}, train {log.train_bits[-1]:.3f}, validation {log.validation_bits[-1]:.3f} "
@@ -205,5 +197,150 @@ def fit_stateful(model: keras.Model, train: tuple[np.ndarray, np.ndarray], valid
             if waited >= patience:
                 break
     model.set_weights(best_weights)
+    return log
+
+
+def fit_stateful(model: keras.Model, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
+                 batch_size: int, epochs: int, patience: int = 2, name: str = "model",
+                 verbose: bool = False) -> TrainingLog:
+    """Train a stateful language model epoch by epoch, keeping the weights of its best validation epoch.
+
+    ``train`` and ``validation`` come from :func:`stateful_batches` with the same ``batch_size``.
+    Every epoch starts from zero states; within an epoch each batch continues the last one
+    (truncated BPTT). Training stops after ``patience`` epochs without a better validation
+    score. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
+    """
+    def run_epoch() -> float:
+        reset_states(model)
+        history = model.fit(*train, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        return history.history["loss"][-1]
+
+    def validate() -> float:
+        reset_states(model)
+        return float(np.ravel(model.evaluate(*validation, batch_size=batch_size, verbose=0))[0])
+
+    log = _fit_epochs(model, run_epoch, validate, epochs, patience, name, verbose)
     reset_states(model)
     return log
+
+
+def windows(ids: Any, length: int, offset: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Consecutive, non-overlapping windows of ``length`` ids from ``offset`` on, and the next ids:
+    inputs ``ids[offset + k L : offset + (k + 1) L]`` and targets shifted by one, each (n, L)."""
+    ids = np.asarray(ids)
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 1:
+        raise ValueError(f"length must be a whole number of at least 1, got {length!r}.")
+    if isinstance(offset, bool) or not isinstance(offset, (int, np.integer)) or offset < 0:
+        raise ValueError(f"offset must be a whole number of at least 0, got {offset!r}.")
+    count = (len(ids) - 1 - offset) // length
+    if count < 1:
+        raise ValueError(f"{len(ids)} ids hold no window of {length} (and its targets) from offset {offset}.")
+    inputs = ids[offset: offset + count * length].reshape(count, length)
+    return inputs, ids[offset + 1: offset + 1 + count * length].reshape(count, length)
+
+
+def fit_windows(model: keras.Model, train_ids: Any, validation_ids: Any, length: int, batch_size: int, epochs: int,
+                patience: int = 2, seed: int = 0, name: str = "model", verbose: bool = False) -> TrainingLog:
+    """Train a causal (stateless) language model on windows of ``length`` characters, epoch by epoch.
+
+    Every epoch cuts the training text into :func:`windows` from a new random offset, so the windows'
+    edges fall in different places, and shuffles them, keeping whole batches only (the last few windows
+    that fill no batch are left out that epoch: a batch of another shape would be compiled again);
+    the validation text is cut once from offset 0.
+    Keeps the weights of the best validation epoch, stops after ``patience`` epochs without a better
+    one. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
+    """
+    rng = np.random.default_rng(seed)
+    validation = windows(validation_ids, length)
+
+    def run_epoch() -> float:
+        x, y = windows(train_ids, length, int(rng.integers(length)))
+        full = len(x) - len(x) % batch_size or len(x)   # whole batches only: one batch shape, compiled once
+        return model.fit(x[:full], y[:full], batch_size=batch_size, epochs=1, shuffle=True,
+                         verbose=0).history["loss"][-1]
+
+    def validate() -> float:
+        return float(np.ravel(model.evaluate(*validation, batch_size=4 * batch_size, verbose=0))[0])
+
+    return _fit_epochs(model, run_epoch, validate, epochs, patience, name, verbose)
+
+
+def windowed_bits(logits_of: Any, ids: Any, context: int, stride: int) -> float:
+    """Bits per character of ``ids[1:]`` under a causal model that reads at most ``context`` characters.
+
+    Windows of ``context`` ids start every ``stride`` ids; each character is scored once, in the first
+    window that holds it with the most context: with ``stride == context`` the text is cut into chunks
+    (a character has 0 to ``context - 1`` characters before it), with a smaller stride every
+    character after the first window has at least ``context - stride``. ``logits_of(windows)`` maps
+    (N, context) ids to (N, context, V) logits.
+    """
+    ids = np.asarray(ids)
+    if isinstance(stride, bool) or not isinstance(stride, (int, np.integer)) or not 1 <= stride <= context:
+        raise ValueError(f"stride must be a whole number between 1 and the context {context}, got {stride!r}.")
+    if len(ids) < context + 1:
+        raise ValueError(f"the text has {len(ids)} ids, fewer than the context {context} plus one.")
+    starts = list(range(0, len(ids) - context, stride))
+    if starts[-1] != len(ids) - 1 - context:
+        starts.append(len(ids) - 1 - context)                    # the last window ends at the last target
+    inputs = np.stack([ids[s: s + context] for s in starts])
+    logits = np.asarray(logits_of(inputs))
+    total, count, scored_to = 0.0, 0, 0                           # targets ids[1 .. scored_to] are done
+    for row, s in enumerate(starts):
+        first = max(scored_to - s, 0)                             # the window's first position not yet scored
+        targets = ids[s + 1 + first: s + 1 + context]
+        if len(targets):
+            total += bits_per_character(logits[row, first:], targets) * len(targets)
+            count += len(targets)
+        scored_to = s + context
+    return total / count
+
+
+def windowed_step(logits_of: Any, context: int) -> Any:
+    """A step function for :func:`utils.sampling.generate` from a causal model that reads ``context`` ids.
+
+    The state is the list of ids read so far. Each step runs the model on one window of exactly
+    ``context`` ids (the last ones, or the first ones padded on the right with id 0 while fewer have
+    been read: a causal model does not look at the padding), so the model sees one shape only, and
+    returns the distribution of the next id from the last id's position.
+    """
+    def step(last_id: int, state: list[int] | None) -> tuple[np.ndarray, list[int]]:
+        read = [*(state or []), int(last_id)][-context:]
+        window = np.zeros((1, context), dtype=np.int32)
+        window[0, :len(read)] = read
+        logits = np.asarray(logits_of(window))[0, len(read) - 1]
+        return np.exp(log_softmax(logits)), read
+
+    return step
+
+
+def context_windows(ids: Any, positions: Any, context: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``context`` characters that end at each of ``positions``, and the character after each.
+
+    Row ``r`` of the windows is ``ids[p - context + 1 : p + 1]`` for ``p = positions[r]``, the target
+    ``ids[p + 1]``: what a model that may read only the last ``context`` characters predicts from.
+    """
+    ids, positions = np.asarray(ids), np.asarray(positions, dtype=int)
+    if isinstance(context, bool) or not isinstance(context, (int, np.integer)) or context < 1:
+        raise ValueError(f"context must be a whole number of at least 1, got {context!r}.")
+    if positions.ndim != 1 or len(positions) == 0:
+        raise ValueError("give the positions to score as a non-empty 1-D array.")
+    if positions.min() < context - 1 or positions.max() + 1 >= len(ids):
+        raise ValueError(f"every position needs {context - 1} characters before it and one after it in the "
+                         f"{len(ids)} ids; the positions run from {positions.min()} to {positions.max()}.")
+    windows = ids[positions[:, None] + np.arange(1 - context, 1)[None, :]]
+    return windows, ids[positions + 1]
+
+
+def bits_with_context(logits_of: Any, ids: Any, positions: Any, context: int) -> float:
+    """Bits per character of the characters after ``positions`` when the model reads only ``context`` of them.
+
+    ``logits_of(windows)`` maps (N, context) ids to (N, context, V) logits (a causal language model);
+    the prediction for each target is the logits at the window's last position. The reference of
+    exercise 9.4.
+    """
+    windows, targets = context_windows(ids, positions, context)
+    logits = np.asarray(logits_of(windows))
+    if logits.ndim != 3 or logits.shape[:2] != windows.shape:
+        raise ValueError(f"logits_of returned shape {logits.shape} for windows of shape {windows.shape}; "
+                         "it must return (windows, context, vocabulary) logits.")
+    return bits_per_character(logits[:, -1], targets)

@@ -184,6 +184,47 @@ def step_function(step_model: keras.Model) -> decoding.StepFunction:
     return step
 
 
+def prefix_step_function(decoder: keras.Model, *, block: int = 16) -> decoding.StepFunction:
+    """The step function of a decoder that reads its whole prefix at every step (a transformer's).
+
+    ``decoder`` takes ``[prefix (N, t), *encoder states]`` and returns the logits of every prefix
+    position (N, t, V). The step function's states are ``[*encoder states, written, position]``:
+    ``written`` (N, L) holds the tokens so far and ``position`` (N,) where the next one goes (start
+    both at 0: see :func:`prefix_encode_function`). The prefix is cut to the next multiple of
+    ``block`` positions, so the decoder sees few shapes (each new shape costs a compilation) and
+    never more than ``block - 1`` positions beyond the prefix; a causal decoder ignores those.
+    """
+    if isinstance(block, bool) or not isinstance(block, int) or block < 1:
+        raise ValueError(f"block must be a whole number of at least 1, got {block!r}.")
+
+    def step(token_ids: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        *encoded, written, position = states
+        rows, position = np.arange(len(token_ids)), np.asarray(position).astype(int)
+        if position.max() >= written.shape[1]:
+            raise ValueError(f"the prefix is full ({written.shape[1]} positions): decode with a smaller "
+                             "max_length or give prefix_encode_function a longer one.")
+        written = np.array(written, copy=True)
+        written[rows, position] = token_ids
+        width = min(written.shape[1], -(-(int(position.max()) + 1) // block) * block)
+        logits = np.asarray(decoder.predict_on_batch([written[:, :width], *encoded]))
+        return log_softmax(logits[rows, position]), [*encoded, written, position + 1]
+
+    return step
+
+
+def prefix_encode_function(encoder: keras.Model, max_length: int) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """The initial states of :func:`prefix_step_function` for a batch of source ids: the encoder's outputs,
+    an empty prefix of ``max_length`` positions and the position 0."""
+    encode = encode_function(encoder)
+
+    def initial(source: np.ndarray) -> list[np.ndarray]:
+        states = encode(source)
+        return [*states, np.full((len(source), int(max_length)), PAD, dtype=np.int32),
+                np.zeros(len(source), dtype=np.int32)]
+
+    return initial
+
+
 def encode_function(encoder: keras.Model) -> Callable[[np.ndarray], list[np.ndarray]]:
     """The decoder's initial states for a batch of source ids, from a Keras encoder model, as NumPy arrays."""
     def encode(source: np.ndarray) -> list[np.ndarray]:
@@ -194,10 +235,12 @@ def encode_function(encoder: keras.Model) -> Callable[[np.ndarray], list[np.ndar
 
 
 def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epochs: int, *,
-          learning_rate: float = 3e-3, patience: int = 2) -> tuple[dict[str, list[float]], float]:
+          learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = 3e-3,
+          patience: int = 2) -> tuple[dict[str, list[float]], float]:
     """Train with teacher forcing and early stopping on the validation loss; keep the best epoch's weights.
 
-    Adam with global gradient-norm clipping at 1, the cross-entropy of the next token from logits,
+    Adam with global gradient-norm clipping at 1 (``learning_rate`` a number or a Keras schedule, which
+    counts training steps: ``len(batches)`` per epoch), the cross-entropy of the next token from logits,
     weighted by the batches' weights (0 on padding). Training stops when the validation loss has
     not improved for ``patience`` epochs, or after ``epochs``. Prints one line, returns the
     history (``loss`` and ``val_loss`` per epoch) and the seconds taken.

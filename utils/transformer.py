@@ -1,0 +1,314 @@
+"""Transformers for chapter 9: scaled dot-product and multi-head attention, masks, positions, blocks.
+
+Chapter 9 writes these in front of the learner and checks them against Keras; this module holds
+the same code for the tests and for what comes after (the notebook checks that its versions and
+these agree). Shapes, for a batch of ``B`` sequences, ``H`` heads of depth ``dh``:
+
+- ``query`` (B, Tq, d), ``value`` (B, Tk, d) and ``key`` (B, Tk, d) (the value when not given);
+- an *attention mask* is boolean, True where query ``i`` may look at key ``j``, and broadcasts to
+  (B, Tq, Tk): a key padding mask ``m`` (B, Tk) becomes ``m[:, None, :]``, a causal mask is
+  (Tq, Tk) lower triangular;
+- heads are split as (B, H, T, dh) and merged back to (B, T, H * dh).
+
+:class:`MultiHeadAttention` stores its weights exactly as ``keras.layers.MultiHeadAttention`` does
+(query, key and value kernels (d, H, dh) with biases (H, dh), the output kernel (H, dv, d_out) with
+a bias (d_out,), in that order), so ``ours.set_weights(keras_layer.get_weights())`` copies them, and
+takes the same call arguments (``query, value, key=None, attention_mask=None,
+return_attention_scores=False, use_causal_mask=False``).
+
+The blocks are pre-norm (the layer normalisation before each sublayer, the residual around it, as in
+GPT-2), which trains without a learning-rate warm-up; Vaswani et al. (2017) normalised after the
+residual sum instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from utils.attention import masked_softmax
+
+
+def causal_mask(query_length: int, key_length: int | None = None) -> np.ndarray:
+    """(Tq, Tk) boolean: query ``i`` may look at key ``j`` when ``j <= i`` (itself and the past).
+
+    With different lengths the triangle starts at the top left (query ``i`` and key ``i`` are the same
+    position), as in ``keras.layers.MultiHeadAttention(use_causal_mask=True)``.
+    """
+    key_length = query_length if key_length is None else key_length
+    if min(query_length, key_length) < 1:
+        raise ValueError(f"a causal mask needs at least one query and one key; got {query_length} queries and "
+                         f"{key_length} keys.")
+    return np.tril(np.ones((query_length, key_length), dtype=bool))
+
+
+def padding_mask(key_mask: Any) -> Any:
+    """A (B, Tk) key mask (True at real keys) as a (B, 1, Tk) attention mask for every query."""
+    if len(tuple(key_mask.shape)) != 2:
+        raise ValueError(f"a key padding mask is (batch, keys); got shape {tuple(key_mask.shape)}.")
+    return ops.expand_dims(ops.cast(key_mask, "bool"), axis=1)
+
+
+def scaled_dot_product_attention(query: Any, key: Any, value: Any, mask: Any = None) -> tuple[Any, Any]:
+    """``softmax(q k^T / sqrt(dk)) v`` over the last two axes: returns ``(output, weights)``.
+
+    ``query`` (..., Tq, dk), ``key`` (..., Tk, dk), ``value`` (..., Tk, dv); ``mask`` boolean,
+    broadcastable to (..., Tq, Tk), True where a query may look. Masked weights are exactly 0.
+    """
+    if len(query.shape) == 2:  # one sequence: as a batch of one (masked_softmax reads a 2-D mask as (B, Tk))
+        output, weights = scaled_dot_product_attention(query[None], key[None], value[None],
+                                                       None if mask is None else ops.convert_to_tensor(mask)[None])
+        return output[0], weights[0]
+    depth = query.shape[-1]
+    scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) / ops.sqrt(ops.cast(depth, query.dtype))
+    if mask is None:
+        return ops.matmul(ops.softmax(scores, axis=-1), value), ops.softmax(scores, axis=-1)
+    mask = ops.convert_to_tensor(mask)
+    while len(mask.shape) < len(scores.shape):   # a (Tq, Tk) mask, or (B, Tq, Tk) for (B, H, Tq, Tk) scores
+        mask = ops.expand_dims(mask, axis=0 if len(mask.shape) == 2 else 1)
+    weights = masked_softmax(scores, mask)
+    return ops.matmul(weights, value), weights
+
+
+def split_heads(x: Any, heads: int) -> Any:
+    """(B, T, H * dh) -> (B, H, T, dh): each head gets its own slice of the depth."""
+    if x.shape[-1] is not None and x.shape[-1] % heads:
+        raise ValueError(f"the depth {x.shape[-1]} does not split into {heads} heads: it must be a multiple of it.")
+    batch, length, depth = ops.shape(x)
+    return ops.transpose(ops.reshape(x, (batch, length, heads, depth // heads)), (0, 2, 1, 3))
+
+
+def merge_heads(x: Any) -> Any:
+    """(B, H, T, dh) -> (B, T, H * dh): the inverse of :func:`split_heads`."""
+    batch, heads, length, depth = ops.shape(x)
+    return ops.reshape(ops.transpose(x, (0, 2, 1, 3)), (batch, length, heads * depth))
+
+
+def _combined_mask(attention_mask: Any, causal: bool, query_length: int, key_length: int) -> Any:
+    mask = None if attention_mask is None else ops.cast(attention_mask, "bool")
+    if causal:  # the same triangle as causal_mask, in keras.ops, for lengths known only when the model runs
+        rows, columns = ops.arange(query_length)[:, None], ops.arange(key_length)[None, :]
+        triangle = ops.less_equal(columns, rows)
+        mask = triangle if mask is None else ops.logical_and(mask, triangle)
+    while mask is not None and len(mask.shape) < 4:      # (Tq, Tk) or (B, Tq, Tk) -> (B or 1, 1, Tq, Tk):
+        mask = ops.expand_dims(mask, axis=-3 if len(mask.shape) == 3 else 0)   # the same mask for every head
+    return mask
+
+
+@keras.saving.register_keras_serializable(package="course")
+class MultiHeadAttention(layers.Layer):
+    """Multi-head attention written with ``keras.ops``, weights laid out as Keras's layer lays them out.
+
+    ``heads`` heads with queries and keys of depth ``key_dim`` and values of depth ``value_dim``
+    (``key_dim`` when not given); the output has the query's depth unless ``output_dim`` is given.
+    """
+
+    def __init__(self, heads: int, key_dim: int, value_dim: int | None = None, output_dim: int | None = None,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        for name, number in (("heads", heads), ("key_dim", key_dim), ("value_dim", value_dim),
+                             ("output_dim", output_dim)):
+            if number is not None and (isinstance(number, bool) or not isinstance(number, int) or number < 1):
+                raise ValueError(f"{name} must be a whole number of at least 1, got {number!r}.")
+        self.heads, self.key_dim = heads, key_dim
+        self.value_dim = key_dim if value_dim is None else value_dim
+        self.output_dim = output_dim
+
+    def build(self, query_shape: Any, value_shape: Any = None, key_shape: Any = None) -> None:
+        value_shape = query_shape if value_shape is None else value_shape
+        key_shape = value_shape if key_shape is None else key_shape
+        out = self.output_dim or query_shape[-1]
+        shapes = (("query", query_shape[-1], self.key_dim), ("key", key_shape[-1], self.key_dim),
+                  ("value", value_shape[-1], self.value_dim))
+        for name, depth, head_depth in shapes:
+            setattr(self, f"{name}_kernel", self.add_weight(shape=(depth, self.heads, head_depth),
+                                                            initializer="glorot_uniform", name=f"{name}_kernel"))
+            setattr(self, f"{name}_bias", self.add_weight(shape=(self.heads, head_depth), initializer="zeros",
+                                                          name=f"{name}_bias"))
+        self.output_kernel = self.add_weight(shape=(self.heads, self.value_dim, out), initializer="glorot_uniform",
+                                             name="output_kernel")
+        self.output_bias = self.add_weight(shape=(out,), initializer="zeros", name="output_bias")
+
+    def call(self, query: Any, value: Any, key: Any = None, attention_mask: Any = None,
+             return_attention_scores: bool = False, use_causal_mask: bool = False) -> Any:
+        key = value if key is None else key
+        q = ops.einsum("btd,dhk->bhtk", query, self.query_kernel) + self.query_bias[:, None, :]   # (B, H, Tq, dh)
+        k = ops.einsum("bsd,dhk->bhsk", key, self.key_kernel) + self.key_bias[:, None, :]         # (B, H, Tk, dh)
+        v = ops.einsum("bsd,dhk->bhsk", value, self.value_kernel) + self.value_bias[:, None, :]   # (B, H, Tk, dv)
+        mask = _combined_mask(attention_mask, use_causal_mask, ops.shape(query)[1], ops.shape(key)[1])
+        heads, weights = scaled_dot_product_attention(q, k, v, mask)                              # (B, H, Tq, dv)
+        output = ops.einsum("bhtk,hko->bto", heads, self.output_kernel) + self.output_bias         # (B, Tq, d_out)
+        return (output, weights) if return_attention_scores else output
+
+    def compute_output_spec(self, query: Any, value: Any, key: Any = None, attention_mask: Any = None,
+                            return_attention_scores: bool = False, use_causal_mask: bool = False) -> Any:
+        out = keras.KerasTensor((*query.shape[:-1], self.output_dim or query.shape[-1]), dtype=self.compute_dtype)
+        if not return_attention_scores:
+            return out
+        return out, keras.KerasTensor((query.shape[0], self.heads, query.shape[1], value.shape[1]),
+                                      dtype=self.compute_dtype)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "heads": self.heads, "key_dim": self.key_dim, "value_dim": self.value_dim,
+                "output_dim": self.output_dim}
+
+
+def sinusoidal_encoding(length: int, depth: int) -> np.ndarray:
+    """Vaswani et al.'s positions, (length, depth) float32: ``sin(p / 10000^(2i/d))`` at even columns ``2i``,
+    ``cos`` of the same angle at odd columns ``2i + 1``."""
+    if min(length, depth) < 1 or depth % 2:
+        raise ValueError(f"length must be at least 1 and depth a positive even number; got {length} and {depth}.")
+    positions = np.arange(length)[:, None]
+    frequencies = 1.0 / 10_000 ** (np.arange(0, depth, 2) / depth)           # (depth / 2,)
+    encoding = np.zeros((length, depth))
+    encoding[:, 0::2] = np.sin(positions * frequencies)
+    encoding[:, 1::2] = np.cos(positions * frequencies)
+    return encoding.astype("float32")
+
+
+@keras.saving.register_keras_serializable(package="course")
+class TokenAndPosition(layers.Layer):
+    """Token embedding plus a position code: ``"sinusoidal"`` (fixed), ``"learned"`` (an embedding of the
+    position, at most ``max_length`` positions) or ``"none"`` (order-blind). (B, T) ids -> (B, T, d)."""
+
+    def __init__(self, vocab_size: int, depth: int, max_length: int, positions: str = "learned", **kwargs: Any):
+        super().__init__(**kwargs)
+        if positions not in ("sinusoidal", "learned", "none"):
+            raise ValueError(f"positions must be 'sinusoidal', 'learned' or 'none', got {positions!r}.")
+        self.vocab_size, self.depth, self.max_length, self.positions = vocab_size, depth, max_length, positions
+        self.tokens = layers.Embedding(vocab_size, depth, name="tokens")
+        self.learned = layers.Embedding(max_length, depth, name="positions") if positions == "learned" else None
+        self.table = sinusoidal_encoding(max_length, depth) if positions == "sinusoidal" else None
+
+    def build(self, ids_shape: Any, key_mask_shape: Any = None) -> None:
+        self.tokens.build(ids_shape)
+        if self.learned is not None:
+            self.learned.build((None,))
+
+    def call(self, ids: Any, key_mask: Any = None) -> Any:
+        """``key_mask`` (B, T), True at real tokens: positions are then counted from each row's first real
+        token, so that padding on the left does not move them (left padding gets position 0, padding on
+        the right repeats the last real position; the masks keep padding out of attention either way)."""
+        length = ids.shape[1]
+        if length is not None and self.positions != "none" and length > self.max_length:
+            raise ValueError(f"the sequences have {length} positions, more than the {self.max_length} this "
+                             "embedding was built for: give it a larger max_length.")
+        embedded = self.tokens(ids)                                              # (B, T, d)
+        if self.positions == "none":
+            return embedded
+        if key_mask is None:
+            positions = ops.arange(ops.shape(ids)[1])[None]                      # (1, T)
+        else:
+            positions = ops.maximum(ops.cumsum(ops.cast(key_mask, "int32"), axis=1) - 1, 0)   # (B, T)
+        if self.positions == "learned":
+            return embedded + self.learned(positions)
+        return embedded + ops.take(ops.convert_to_tensor(self.table), positions, axis=0)
+
+    def compute_output_shape(self, ids_shape: Any, key_mask_shape: Any = None) -> tuple:
+        return (*ids_shape, self.depth)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "vocab_size": self.vocab_size, "depth": self.depth,
+                "max_length": self.max_length, "positions": self.positions}
+
+
+def _check_heads(depth: int, heads: int) -> None:
+    if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1 or depth % heads:
+        raise ValueError(f"the depth {depth} must be a multiple of the number of heads, a whole number of at "
+                         f"least 1; got {heads!r} heads.")
+
+
+def _feed_forward(depth: int, hidden: int, dropout: float, prefix: str) -> keras.Sequential:
+    return keras.Sequential([layers.Dense(hidden, activation="gelu"), layers.Dense(depth), layers.Dropout(dropout)],
+                            name=f"{prefix}feed_forward")
+
+
+@keras.saving.register_keras_serializable(package="course")
+class EncoderBlock(layers.Layer):
+    """``x + MHA(LN(x))`` then ``x + FFN(LN(x))``; the padding mask (B, T) keeps padded keys out."""
+
+    def __init__(self, depth: int, heads: int, hidden: int, dropout: float = 0.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        _check_heads(depth, heads)
+        self.depth, self.heads, self.hidden, self.dropout = depth, heads, hidden, dropout
+        self.norm_attention, self.norm_feed_forward = layers.LayerNormalization(), layers.LayerNormalization()
+        self.attention = MultiHeadAttention(heads, depth // heads, name="self_attention")
+        self.feed_forward = _feed_forward(depth, hidden, dropout, "")
+        self.drop = layers.Dropout(dropout)
+
+    def build(self, x_shape: Any, key_mask_shape: Any = None) -> None:
+        for norm in (self.norm_attention, self.norm_feed_forward):
+            norm.build(x_shape)
+        self.attention.build(x_shape, x_shape)
+        self.feed_forward.build(x_shape)
+
+    def call(self, x: Any, key_mask: Any = None, training: bool | None = None) -> Any:
+        mask = None if key_mask is None else padding_mask(key_mask)
+        normed = self.norm_attention(x)
+        x = x + self.drop(self.attention(normed, normed, attention_mask=mask), training=training)
+        return x + self.feed_forward(self.norm_feed_forward(x), training=training)
+
+    def compute_output_shape(self, x_shape: Any, key_mask_shape: Any = None) -> tuple:
+        return tuple(x_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden,
+                "dropout": self.dropout}
+
+
+@keras.saving.register_keras_serializable(package="course")
+class DecoderBlock(layers.Layer):
+    """Causal self-attention, then (when given encoder outputs) cross-attention, then the feed-forward
+    layer, each pre-normed with a residual. Call with ``(x, memory=None, memory_mask=None)``."""
+
+    def __init__(self, depth: int, heads: int, hidden: int, dropout: float = 0.0, cross: bool = True,
+                 **kwargs: Any):
+        super().__init__(**kwargs)
+        _check_heads(depth, heads)
+        self.depth, self.heads, self.hidden, self.dropout, self.cross = depth, heads, hidden, dropout, cross
+        # Created in this order so that get_weights() lists them as chapter 9's notebook block does.
+        self.norm_self = layers.LayerNormalization()
+        self.norm_cross = layers.LayerNormalization() if cross else None
+        self.norm_feed_forward = layers.LayerNormalization()
+        self.self_attention = MultiHeadAttention(heads, depth // heads, name="self_attention")
+        self.cross_attention = MultiHeadAttention(heads, depth // heads, name="cross_attention") if cross else None
+        self.feed_forward = _feed_forward(depth, hidden, dropout, "")
+        self.drop = layers.Dropout(dropout)
+
+    def build(self, x_shape: Any, memory_shape: Any = None, memory_mask_shape: Any = None) -> None:
+        for norm in (self.norm_self, self.norm_feed_forward):
+            norm.build(x_shape)
+        self.self_attention.build(x_shape, x_shape)
+        if self.cross:
+            self.norm_cross.build(x_shape)
+            self.cross_attention.build(x_shape, memory_shape if memory_shape is not None else x_shape)
+        self.feed_forward.build(x_shape)
+
+    def call(self, x: Any, memory: Any = None, memory_mask: Any = None, training: bool | None = None) -> Any:
+        normed = self.norm_self(x)
+        x = x + self.drop(self.self_attention(normed, normed, use_causal_mask=True), training=training)
+        if self.cross:
+            if memory is None:
+                raise ValueError("this decoder block has cross-attention: give it the encoder's outputs as memory.")
+            mask = None if memory_mask is None else padding_mask(memory_mask)
+            x = x + self.drop(self.cross_attention(self.norm_cross(x), memory, attention_mask=mask), training=training)
+        return x + self.feed_forward(self.norm_feed_forward(x), training=training)
+
+    def compute_output_shape(self, x_shape: Any, memory_shape: Any = None, memory_mask_shape: Any = None) -> tuple:
+        return tuple(x_shape)
+
+    def get_config(self) -> dict[str, Any]:
+        return {**super().get_config(), "depth": self.depth, "heads": self.heads, "hidden": self.hidden,
+                "dropout": self.dropout, "cross": self.cross}
+
+
+def block_parameters(depth: int, hidden: int, cross: bool = False) -> int:
+    """The parameters of one block, in closed form: ``4 (d^2 + d)`` per attention (query, key, value and
+    output projections with biases; the heads only split them), ``2d`` per layer normalisation, and
+    ``d h + h + h d + d`` for the feed-forward layer. A decoder block with cross-attention has one more
+    attention and one more normalisation."""
+    attentions, norms = (2, 3) if cross else (1, 2)
+    return attentions * 4 * (depth * depth + depth) + norms * 2 * depth + 2 * depth * hidden + hidden + depth

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 import types
 
@@ -120,3 +121,29 @@ def test_session_is_immutable():
     session = Session(chapter=1, backend="torch", mode="full", seed=1)
     with pytest.raises(AttributeError):
         session.mode = "quick"  # type: ignore[misc]
+
+
+
+def test_quick_mode_on_jax_compiles_without_llvm_optimisations_and_only_there():
+    from utils.course import QUICK_JAX_XLA_FLAG, xla_flags_for
+
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}) == QUICK_JAX_XLA_FLAG
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": " Quick "}) == QUICK_JAX_XLA_FLAG
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "full"}) == ""
+    assert xla_flags_for({"KERAS_BACKEND": "jax"}) == ""
+    assert xla_flags_for({"KERAS_BACKEND": "tensorflow", "COURSE_MODE": "quick"}) == ""
+    other = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "XLA_FLAGS": "--xla_dump_to=/tmp/x"}
+    assert xla_flags_for(other) == f"--xla_dump_to=/tmp/x {QUICK_JAX_XLA_FLAG}"
+    mine = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "XLA_FLAGS": "--xla_backend_optimization_level=2"}
+    assert xla_flags_for(mine) == "--xla_backend_optimization_level=2"
+
+
+def test_the_flag_is_in_the_environment_before_keras_imports_jax():
+    import subprocess
+    import sys
+
+    code = "import os, utils.course; print(os.environ.get('XLA_FLAGS', ''))"
+    clean = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "COURSE_MODE", "KERAS_BACKEND")}
+    done = subprocess.run([sys.executable, "-c", code], env={**clean, "KERAS_BACKEND": "jax", "COURSE_MODE": "quick"},
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == course.QUICK_JAX_XLA_FLAG

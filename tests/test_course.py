@@ -124,18 +124,28 @@ def test_session_is_immutable():
 
 
 
-def test_quick_mode_on_jax_compiles_without_llvm_optimisations_and_only_there():
-    from utils.course import QUICK_JAX_XLA_FLAG, xla_flags_for
+def test_quick_mode_on_jax_compiles_for_speed_of_compiling_and_only_there():
+    from utils.course import xla_flags_for
 
-    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}) == QUICK_JAX_XLA_FLAG
-    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": " Quick "}) == QUICK_JAX_XLA_FLAG
-    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "full"}) == ""
-    assert xla_flags_for({"KERAS_BACKEND": "jax"}) == ""
-    assert xla_flags_for({"KERAS_BACKEND": "tensorflow", "COURSE_MODE": "quick"}) == ""
+    both = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+    checked = (0, 10)
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}, checked) == both
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": " Quick "}, checked) == both
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "full"}, checked) == ""
+    assert xla_flags_for({"KERAS_BACKEND": "jax"}, checked) == ""
+    assert xla_flags_for({"KERAS_BACKEND": "tensorflow", "COURSE_MODE": "quick"}, checked) == ""
     other = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "XLA_FLAGS": "--xla_dump_to=/tmp/x"}
-    assert xla_flags_for(other) == f"--xla_dump_to=/tmp/x {QUICK_JAX_XLA_FLAG}"
+    assert xla_flags_for(other, checked) == f"--xla_dump_to=/tmp/x {both}"
     mine = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "XLA_FLAGS": "--xla_backend_optimization_level=2"}
-    assert xla_flags_for(mine) == "--xla_backend_optimization_level=2"
+    assert xla_flags_for(mine, checked) == "--xla_backend_optimization_level=2 --xla_cpu_use_fusion_emitters=false"
+
+
+def test_a_flag_is_only_added_on_the_jaxlib_releases_it_was_checked_on():
+    from utils.course import xla_flags_for
+
+    quick = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}
+    assert xla_flags_for(quick, (0, 12)) == "--xla_backend_optimization_level=0"
+    assert xla_flags_for(quick, (0, 10)).endswith("--xla_cpu_use_fusion_emitters=false")
 
 
 def test_the_flag_is_in_the_environment_before_keras_imports_jax():
@@ -146,4 +156,5 @@ def test_the_flag_is_in_the_environment_before_keras_imports_jax():
     clean = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "COURSE_MODE", "KERAS_BACKEND")}
     done = subprocess.run([sys.executable, "-c", code], env={**clean, "KERAS_BACKEND": "jax", "COURSE_MODE": "quick"},
                           capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == course.QUICK_JAX_XLA_FLAG
+    assert done.stdout.strip() == course.xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"})
+    assert "--xla_backend_optimization_level=0" in done.stdout

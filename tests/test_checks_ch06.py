@@ -100,7 +100,7 @@ def test_bits_per_character_changed_logits_are_named():
 
 
 # ================================================================================================
-# Exercise 6.2: temperature sampling
+# Exercise 6.3: temperature sampling
 # ================================================================================================
 
 
@@ -218,7 +218,7 @@ def test_sample_from_logits_checker_is_fast():
 )
 def test_sample_from_logits_mistakes_are_named(answer, phrases):
     message = failure(check_sample_from_logits, answer)
-    assert message.startswith("Exercise 6.2 (temperature sampling): ")
+    assert message.startswith("Exercise 6.3 (temperature sampling): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
 
@@ -234,7 +234,7 @@ def test_sample_from_logits_changed_logits_are_named():
 
 
 # ================================================================================================
-# Exercise 6.3: choosing the n-gram order
+# Exercise 6.2: choosing the n-gram order
 # ================================================================================================
 
 
@@ -310,6 +310,6 @@ def test_choose_order_alternative_correct_answers_pass(capsys):
 )
 def test_choose_order_mistakes_are_named(answer, phrases):
     message = failure(check_choose_order, answer)
-    assert message.startswith("Exercise 6.3 (choosing the n-gram order on validation data): ")
+    assert message.startswith("Exercise 6.2 (choosing the n-gram order on validation data): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"

@@ -145,7 +145,7 @@ def sample_with_temperature(
 def sample_from_logits(logits: Any, temperature: float, rng: np.random.Generator) -> int:
     """One id drawn with ``rng`` from ``softmax(logits / temperature)``; ``logits`` has shape ``(V,)``.
 
-    Exercise 6.2's reference. The temperature divides the logits *before* the softmax; a
+    Exercise 6.3's reference. The temperature divides the logits *before* the softmax; a
     temperature that is not a positive number is a ``ValueError``.
     """
     logits = np.asarray(logits, dtype=np.float64)

@@ -307,7 +307,7 @@ def select_order(train: str | np.ndarray, validation: str | np.ndarray, vocab: C
 
 def choose_order(train: str, validation: str, vocab: CharVocab | int,
                  orders: Iterable[int]) -> tuple[int, dict[int, float]]:
-    """Exercise 6.3's reference: ``(best order, {order: validation bits per character})``.
+    """Exercise 6.2's reference: ``(best order, {order: validation bits per character})``.
 
     The same as :func:`select_order`, returned as a plain pair.
     """

@@ -1,8 +1,8 @@
 """Checkers for chapter 6: language models and generation.
 
-Exercise 6.1 scores logits against targets in bits per character, 6.2 draws one id at a
-temperature with the learner's generator, and 6.3 (an experiment) chooses the order of a
-Kneser-Ney n-gram model on validation text.
+Exercise 6.1 scores logits against targets in bits per character, 6.2 (an experiment) chooses
+the order of a Kneser-Ney n-gram model on validation text, and 6.3 draws one id at a
+temperature with the learner's generator (in the notebook's order).
 
 Each checker computes what the plausible wrong answers return on its inputs (nats instead of
 bits, the sum instead of the mean, the temperature after the softmax, the highest score
@@ -136,7 +136,7 @@ def check_bits_per_character(answer: Callable[..., Any]) -> int:
     return n_checks
 
 
-# Exercise 6.2: temperature sampling ==============================================================
+# Exercise 6.3: temperature sampling ==============================================================
 
 # Positive logits, so that logits ** T can be named, chosen so that at temperatures 0.5 and 2 the
 # distributions of the right answer and of each mistake lie at least 0.138 apart (total variation).
@@ -291,7 +291,7 @@ def _check_rejected(answer: Callable[..., Any], temperature: float) -> None:
                   "> 0, so check it first and raise ValueError otherwise.")
 
 
-@checker("6.2", "temperature sampling")
+@checker("6.3", "temperature sampling")
 def check_sample_from_logits(answer: Callable[..., Any]) -> int:
     """One int id drawn with ``rng`` from ``softmax(logits / T)``; a temperature <= 0 a ValueError."""
     on = f"logits {_shown(_SAMPLE_LOGITS)} at temperature 1"
@@ -318,7 +318,7 @@ def check_sample_from_logits(answer: Callable[..., Any]) -> int:
     return n_checks
 
 
-# Exercise 6.3: choosing the n-gram order ========================================================
+# Exercise 6.2: choosing the n-gram order ========================================================
 
 
 @functools.lru_cache(maxsize=None)
@@ -426,7 +426,7 @@ def _best_suspects(orders: list[int], scores: dict[int, float]) -> list[tuple[in
     ]
 
 
-@checker("6.3", "choosing the n-gram order on validation data")
+@checker("6.2", "choosing the n-gram order on validation data")
 def check_choose_order(answer: Callable[..., Any]) -> int:
     """``(best order, {order: validation bits per character})`` on Markov texts whose best order is known.
 

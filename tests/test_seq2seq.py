@@ -127,6 +127,18 @@ def test_translate_keeps_the_order_of_the_sources_across_buckets(beam_width):
         seq2seq.translate([], vocab, vocab, _echo, _echo_step, edges=edges, max_length=3)
 
 
+def test_a_translator_is_translate_with_the_task_bound_once():
+    sources = ["abcab", "c", "bbbbbbbbbb"]
+    vocab = TokenVocab(sources)
+    translate = seq2seq.Translator(vocab, vocab, np.array([2, 5, 10]), max_length=15)
+    for options in ({}, {"beam_width": 3, "alpha": 0.5}, {"reverse_source": True}):
+        expected = seq2seq.translate(sources, vocab, vocab, _echo, _echo_step, edges=np.array([2, 5, 10]),
+                                     max_length=15, **options)
+        got = translate(sources, _echo, _echo_step, **options)
+        assert got[0] == expected[0] and np.array_equal(got[1].scores, expected[1].scores)
+    assert translate(sources, _echo, _echo_step, reverse_source=True)[0] == [s[::-1] for s in sources]
+
+
 def test_step_and_encode_functions_of_keras_models():
     token, state = keras.Input((1,), dtype="int32"), keras.Input((4,))
     embedded = keras.layers.Flatten()(keras.layers.Embedding(7, 4)(token))

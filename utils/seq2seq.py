@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import keras
 import numpy as np
@@ -169,6 +170,27 @@ def translate(sources: Sequence[str], source_vocab: TokenVocab, target_vocab: To
             texts[i], token_lists[i] = target_vocab.decode(decoded.tokens[row]), decoded.tokens[row]
         scores[members], finished[members] = decoded.scores, decoded.finished
     return texts, decoding.Decoded(token_lists, scores, finished)
+
+
+@dataclass(frozen=True)
+class Translator:
+    """:func:`translate` with one task's parts filled in: vocabularies, training buckets, length cap.
+
+    A chapter binds its task once, ``translate = Translator(source_vocab, target_vocab, edges,
+    max_length)``, then decodes with any model: ``translate(sources, encode, step, beam_width=4)``.
+    """
+
+    source_vocab: TokenVocab
+    target_vocab: TokenVocab
+    edges: np.ndarray
+    max_length: int
+
+    def __call__(self, sources: Sequence[str], encode: Callable[[np.ndarray], list[np.ndarray]],
+                 step: decoding.StepFunction, *, beam_width: int = 1, alpha: float = 0.0,
+                 reverse_source: bool = False) -> tuple[list[str], decoding.Decoded]:
+        return translate(sources, self.source_vocab, self.target_vocab, encode, step, edges=self.edges,
+                         max_length=self.max_length, beam_width=beam_width, alpha=alpha,
+                         reverse_source=reverse_source)
 
 
 def step_function(step_model: keras.Model) -> decoding.StepFunction:

@@ -14,7 +14,7 @@ BACKENDS ?= tensorflow jax torch
 NOTEBOOKS ?= chapters solutions
 LAB_ARGS ?=
 
-.PHONY: help lab test test-full unit notebooks chapters readme benchmark benchmark-full strip clean
+.PHONY: help lab test test-full unit notebooks grade chapters readme benchmark benchmark-full strip clean
 
 help:
 	@echo "make lab        set up .venv and open the course in JupyterLab"
@@ -23,6 +23,8 @@ help:
 	@echo "make notebooks  execute every notebook (quick mode) with nbval on BACKENDS"
 	@echo "make test-full  execute the solutions in full mode on BACKENDS: asserts every chapter's"
 	@echo "                targets and writes its results files (also the GPU command)"
+	@echo "make grade NOTEBOOKS=\"submissions/*.ipynb\"  grade submitted notebooks: a table and grades.csv"
+	@echo "                (GRADE_ARGS=\"--offline --timeout 300 --csv out.csv\" and more: see utils/grade.py)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
 	@echo "make readme     render the README's tables from results/"
 	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
@@ -70,6 +72,13 @@ unit: $(VENV)/.installed-test
 # run on CHAPTER_BACKENDS only: that keeps CI within its time budget with all nine chapters.
 # `make notebooks CHAPTER_BACKENDS="tensorflow jax torch"` runs every notebook on every backend.
 CHAPTER_BACKENDS ?= tensorflow
+
+# Grade learners' notebooks: each runs in its own working copy, in a fresh kernel, in quick mode, with
+# a time and a memory limit; the verdicts come from the course's checkers (utils/grade.py says how).
+GRADE_ARGS ?=
+
+grade: $(VENV)/.installed-test
+	$(PY) -m utils.grade $(NOTEBOOKS) $(GRADE_ARGS)
 
 notebooks: $(VENV)/.installed-test
 	@for backend in $(BACKENDS); do \

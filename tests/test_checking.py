@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from utils.checking import (
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
     ExerciseFailed,
     Mistake,
     as_array,
@@ -363,3 +366,15 @@ def test_named_mistake_names_only_a_mistake_the_input_tells_apart():
     assert named_mistake(2, suspects, same) is None  # doubled and squared agree on this input
     assert named_mistake(5, suspects, same) is None
     assert named_mistake(3, suspects + [(3, "tripled")], same) == "tripled"
+
+
+def test_the_verdict_says_what_the_checker_would_print_or_raise_without_doing_either(capsys):
+    passed = check_double.verdict(lambda x: 2 * x)
+    assert (passed.exercise, passed.title, passed.status, passed.checks) == ("9.9", "doubling", PASSED, 2)
+    assert passed.message == "Exercise 9.9 (doubling): passed all 2 checks."
+    wrong = check_double.verdict(lambda x: x + 1)
+    assert wrong.status == FAILED and wrong.checks == 0
+    assert wrong.message == "Exercise 9.9 (doubling): double(5) should be 10, you returned 6."
+    assert check_double.verdict(_not_attempted).status == NOT_ATTEMPTED
+    assert check_double.verdict(42).status == FAILED
+    assert capsys.readouterr().out == ""

@@ -33,7 +33,8 @@ One concern per module:
 - :mod:`utils.seq2seq` bucketed teacher-forcing batches, the decoding of a set of sources.
 - :mod:`utils.decoding` greedy decoding and beam search on any step function.
 - :mod:`utils.seqmetrics` edit distance, character error rate, exact match, per-bin tables.
-- :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers.
+- :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers;
+  :mod:`utils.grade` grades submitted notebooks with them.
 - :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
 - :mod:`utils.results` writes results files and renders the README's results table.
 - :mod:`utils.files` writes a file atomically (used by the generator and the results files).

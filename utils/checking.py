@@ -62,40 +62,68 @@ def _unfinished(on: str | None, answered: list[str]) -> str:
             "this kind of input: write the code that handles it too.")
 
 
+PASSED, NOT_ATTEMPTED, FAILED = "passed", "not attempted", "failed"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one run of a checker concluded, without printing or raising anything.
+
+    ``status`` is :data:`PASSED`, :data:`NOT_ATTEMPTED` or :data:`FAILED`; ``message`` is the line
+    the learner sees; ``checks`` is how many checks passed (all of them, when it passed).
+    """
+
+    exercise: str
+    title: str
+    status: str
+    message: str
+    checks: int = 0
+
+
 def checker(number: str, title: str) -> Callable[[CheckerBody], Checker]:
     """Turn a checker body into the learner-facing checker of exercise ``number``.
 
     The body takes the learner's function, raises :class:`Mistake` on the first
-    problem it finds and returns how many checks it ran.
+    problem it finds and returns how many checks it ran. The checker prints the
+    verdict (or raises :class:`ExerciseFailed`); its ``verdict`` attribute returns
+    it as a :class:`Verdict` instead, for the grader (``utils.grade``).
     """
     label = f"Exercise {number} ({title})"
 
     def decorate(body: CheckerBody) -> Checker:
-        @functools.wraps(body)
-        def run(answer: Callable[..., Any]) -> None:
+        def verdict(answer: Callable[..., Any]) -> Verdict:
+            def failed(message: str) -> Verdict:
+                return Verdict(number, title, FAILED, f"{label}: {message}")
+
             if not callable(answer):
-                raise ExerciseFailed(
-                    f"{label}: pass your function itself, not {type(answer).__name__!s} "
-                    f"(write check(my_function), without parentheses after its name)."
-                )
+                return failed(f"pass your function itself, not {type(answer).__name__!s} "
+                              "(write check(my_function), without parentheses after its name).")
             state = _Run()
             token = _RUN.set(state)
             try:
                 n_checks = body(answer)
             except NotImplementedError:
                 if state.answered:  # raised after earlier calls succeeded, outside `call`
-                    raise ExerciseFailed(f"{label}: {_unfinished(None, state.answered)}") from None
-                print(f"{label}: not attempted yet. Replace the `raise NotImplementedError` line "
-                      "with your code and run this cell again.")
-                return
+                    return failed(_unfinished(None, state.answered))
+                return Verdict(number, title, NOT_ATTEMPTED,
+                               f"{label}: not attempted yet. Replace the `raise NotImplementedError` line "
+                               "with your code and run this cell again.")
             except Mistake as mistake:
-                raise ExerciseFailed(f"{label}: {mistake}") from None
+                return failed(str(mistake))
             finally:
                 _RUN.reset(token)
-            print(f"{label}: passed all {n_checks} checks.")
+            return Verdict(number, title, PASSED, f"{label}: passed all {n_checks} checks.", n_checks)
+
+        @functools.wraps(body)
+        def run(answer: Callable[..., Any]) -> None:
+            result = verdict(answer)
+            if result.status == FAILED:
+                raise ExerciseFailed(result.message) from None
+            print(result.message)
 
         run.exercise = number  # type: ignore[attr-defined]
         run.title = title  # type: ignore[attr-defined]
+        run.verdict = verdict  # type: ignore[attr-defined]
         return run
 
     return decorate

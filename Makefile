@@ -26,7 +26,7 @@ help:
 	@echo "make grade NOTEBOOKS=\"submissions/*.ipynb\"  grade submitted notebooks: a table and grades.csv"
 	@echo "                (GRADE_ARGS=\"--offline --timeout 300 --csv out.csv\" and more: see utils/grade.py)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
-	@echo "make readme     render the README's tables from results/"
+	@echo "make readme     render the README's tables and results/README.md from results/"
 	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
 	@echo "make benchmark-full  the same in full mode, writing each chapter's results files"
 

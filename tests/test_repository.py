@@ -105,3 +105,6 @@ def test_readme_tables_are_rendered_from_results() -> None:
     readme = REPO / "README.md"
     rendered = results.render_readme(readme, REPO / "results", REPO / "solutions")
     assert rendered == readme.read_text(), "README tables are out of date: run `make readme`."
+    page = REPO / "results" / "README.md"
+    assert results.render_results_page(REPO / "results") == page.read_text(), \
+        "results/README.md is out of date: run `make readme`."

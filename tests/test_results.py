@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
+from utils import results as results_module
 from utils.course import Session
 from utils.results import (
     RESULTS_DIR,
@@ -19,7 +20,9 @@ from utils.results import (
     load_results,
     main,
     render_chapter_table,
+    render_headline_table,
     render_readme,
+    render_results_page,
     render_results_table,
     render_timings_table,
     replace_block,
@@ -325,21 +328,20 @@ stale chapters
 
 ## Results
 
-<!-- results:begin -->
-<!-- results:end -->
-
-<!-- timings:begin -->
-old timings
-<!-- timings:end -->
+<!-- headlines:begin -->
+old headlines
+<!-- headlines:end -->
 """
 
 
 @pytest.fixture
-def readme_repo(tmp_path: Path) -> tuple[Path, Path, Path]:
+def readme_repo(tmp_path: Path, monkeypatch) -> tuple[Path, Path, Path]:
+    monkeypatch.setattr(results_module, "HEADLINES", {1: ("mae",)})
     readme = tmp_path / "README.md"
     readme.write_text(README, encoding="utf-8")
     results_dir = tmp_path / "results"
-    write_json(results_path(1, "jax", "full", results_dir), _record(1, "jax", {"mae": 1.5}, wall=30.0))
+    write_json(results_path(1, "jax", "full", results_dir),
+               _record(1, "jax", {"mae": 1.5, "rmse": 2.0}, wall=30.0))
     write_json(
         results_dir / "timings.json",
         {"solutions/01_baselines.ipynb": {"tensorflow": {"quick": {"seconds": 20.0, "peak_mib": 800.0}}}},
@@ -348,27 +350,46 @@ def readme_repo(tmp_path: Path) -> tuple[Path, Path, Path]:
     return readme, results_dir, solutions
 
 
-def test_render_readme_fills_all_three_blocks(readme_repo):
+def test_render_readme_fills_the_chapter_and_headline_blocks(readme_repo):
     readme, results_dir, solutions = readme_repo
     text = render_readme(readme, results_dir, solutions)
     assert text.startswith("# Course\n\n<!-- chapters:begin -->\n| # | chapter |")
-    assert "stale chapters" not in text
-    assert "old timings" not in text
+    assert "stale chapters" not in text and "old headlines" not in text
     assert (
         "| 1 | [Baselines](chapters/01_baselines.ipynb) | a persistence forecast | temps | 20 s / - s |"
         in text
     )
     assert "| 1 | mae | - | 1.5 | - |" in text
-    assert "| `solutions/01_baselines.ipynb` | quick | 20 s, 800 MiB | - | - |" in text
+    assert "rmse" not in text, "only the headline figures go into the README"
     assert readme.read_text(encoding="utf-8") == README, "rendering must not write"
 
 
 def test_render_readme_without_timings_file(readme_repo):
     readme, results_dir, solutions = readme_repo
     (results_dir / "timings.json").unlink()
-    text = render_readme(readme, results_dir, solutions)
-    assert "not measured yet" in text
-    assert "<!-- timings:begin -->\n| notebook | mode | tensorflow | jax | torch |\n| --- | --- |" in text
+    assert "not measured yet" in render_readme(readme, results_dir, solutions)
+    assert "| notebook | mode | tensorflow | jax | torch |\n| --- | --- |" in render_results_page(results_dir)
+
+
+def test_the_results_page_has_every_figure_and_every_timing(readme_repo):
+    _, results_dir, _ = readme_repo
+    page = render_results_page(results_dir)
+    assert page.startswith("# Results\n")
+    for row in ("| 1 | mae | - | 1.5 | - |", "| 1 | rmse | - | 2 | - |", "| 1 | wall time (s) | - | 30 | - |",
+                "| `solutions/01_baselines.ipynb` | quick | 20 s, 800 MiB | - | - |"):
+        assert row in page.splitlines()
+
+
+def test_a_headline_figure_that_no_results_file_has_is_named():
+    record = {"wall_time_s": 1.0, "metrics": {"mae": 1.0}}
+    assert "| 2 | mae | - | 1 | - |" in render_headline_table({2: {"jax": record}}, {2: ("mae",)})
+    with pytest.raises(ValueError, match="chapter 2's headline figure 'MAE' is in none of its results files"):
+        render_headline_table({2: {"jax": record}}, {2: ("MAE",)})
+
+
+def test_every_headline_figure_is_in_the_course_results():
+    table = render_headline_table(load_results())
+    assert len(table.splitlines()) == 2 + sum(len(names) for names in results_module.HEADLINES.values())
 
 
 def _main(readme: Path, results_dir: Path, solutions: Path, *flags: str) -> int:
@@ -380,12 +401,14 @@ def _main(readme: Path, results_dir: Path, solutions: Path, *flags: str) -> int:
 def test_main_check_fails_when_stale_then_passes_after_rendering(readme_repo, capsys):
     readme, results_dir, solutions = readme_repo
     assert _main(readme, results_dir, solutions, "--check") == 1
-    assert "is out of date: run `python -m utils.results`" in capsys.readouterr().err
-    assert readme.read_text(encoding="utf-8") == README
+    err = capsys.readouterr().err
+    assert f"{readme} is out of date" in err and f"{results_dir / 'README.md'} is out of date" in err
+    assert readme.read_text(encoding="utf-8") == README and not (results_dir / "README.md").exists()
 
     assert _main(readme, results_dir, solutions) == 0
-    assert f"updated the tables in {readme}" in capsys.readouterr().out
+    assert f"updated {readme} and {results_dir / 'README.md'}" in capsys.readouterr().out
     assert readme.read_text(encoding="utf-8") == render_readme(readme, results_dir, solutions)
+    assert (results_dir / "README.md").read_text(encoding="utf-8") == render_results_page(results_dir)
 
     assert _main(readme, results_dir, solutions, "--check") == 0
     assert capsys.readouterr().err == ""

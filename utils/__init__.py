@@ -36,7 +36,7 @@ One concern per module:
 - :mod:`utils.checking` the exercise-checker framework; :mod:`utils.checks` the checkers;
   :mod:`utils.grade` grades submitted notebooks with them.
 - :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
-- :mod:`utils.results` writes results files and renders the README's results table.
+- :mod:`utils.results` writes results files and renders the README's tables and results/README.md.
 - :mod:`utils.files` writes a file atomically (used by the generator and the results files).
 """
 

@@ -3,7 +3,9 @@
 At its end a chapter notebook calls :func:`save` with the figures it reached;
 that writes ``results/chNN.<backend>.<mode>.json`` and, in full mode, asserts the
 chapter's targets. ``scripts/benchmark.py`` writes ``results/timings.json``.
-``python -m utils.results`` renders the README's tables from these files.
+``python -m utils.results`` renders the README's tables (the chapter table and a few headline
+figures per chapter) and the full results page, ``results/README.md`` (every figure of every
+chapter, and each notebook's time and memory), from these files.
 """
 
 from __future__ import annotations
@@ -181,15 +183,40 @@ def reported(chapter: int, metric: str, backend: str, directory: Path | None = N
     return float(metrics[metric])
 
 
+# The few figures per chapter that the README shows; results/README.md shows them all.
+HEADLINES: dict[int, tuple[str, ...]] = {
+    1: ("persistence MAE, 6 h ahead (°C)", "time-delay MLP MAE, 24 h window (°C)",
+        "n-gram, best order (bits/char)"),
+    2: ("char RNN test bits/char", "JapaneseVowels test accuracy, bidirectional RNN"),
+    3: ("adding problem, simple RNN, T=10 (test MSE)", "adding problem, simple RNN, T=50 (test MSE)",
+        "BPTT vs autodiff, largest relative difference"),
+    4: ("adding problem T=100, SimpleRNN (test MSE)", "adding problem T=100, LSTM (test MSE)",
+        "adding problem T=100, GRU (test MSE)"),
+    5: ("forecast 1 h, best recurrent (test MAE °C)", "forecast 24 h mean, best recurrent (test MAE °C)",
+        "vowels, bidirectional GRU, masked (mean of seeds) (test accuracy)"),
+    6: ("Kneser-Ney, order chosen on validation (test bits/char)", "LSTM (test bits/char)",
+        "tunes: generated, share of the way from shuffled to real"),
+    7: ("Cho GRU, test exact match", "Sutskever LSTM, test exact match"),
+    8: ("attention, test exact match",),
+    9: ("transformer, test exact match", "GPT (test bits/char, sliding windows)"),
+}
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value:.3g}" if abs(value) < 999.5 else f"{value:,.0f}"
 
 
+def _backend_header(*first: str) -> list[str]:
+    """The two header lines of a Markdown table: the ``first`` columns, then one per backend."""
+    names = " | ".join([*first, *BACKENDS])
+    return [f"| {names} |", "|" + " --- |" * len(first) + " ---: |" * len(BACKENDS)]
+
+
 def render_results_table(results: Mapping[int, Mapping[str, Mapping]]) -> str:
     """Markdown table: one row a chapter metric, one column a backend (full mode)."""
-    lines = ["| chapter | figure | " + " | ".join(BACKENDS) + " |", "| --- | --- |" + " ---: |" * len(BACKENDS)]
+    lines = _backend_header("chapter", "figure")
     for chapter in sorted(results):
         by_backend = results[chapter]
         names: list[str] = []
@@ -205,6 +232,23 @@ def render_results_table(results: Mapping[int, Mapping[str, Mapping]]) -> str:
                 cells.append(_fmt(value))
             shown = name.replace("|", "\\|")  # a "|" inside a name would end the table cell
             lines.append(f"| {chapter} | {shown} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def render_headline_table(results: Mapping[int, Mapping[str, Mapping]],
+                          headlines: Mapping[int, Sequence[str]] | None = None) -> str:
+    """Markdown table of each chapter's headline figures (full mode; :data:`HEADLINES` by default)."""
+    headlines = HEADLINES if headlines is None else headlines
+    lines = _backend_header("chapter", "figure")
+    for chapter in sorted(results):
+        by_backend = results[chapter]
+        for name in headlines.get(chapter, ()):
+            values = [by_backend[b]["metrics"].get(name) if b in by_backend else None for b in BACKENDS]
+            if all(value is None for value in values):
+                raise ValueError(f"chapter {chapter}'s headline figure {name!r} is in none of its results "
+                                 "files: rename it in utils/results.py HEADLINES.")
+            shown = name.replace("|", "\\|")
+            lines.append(f"| {chapter} | {shown} | " + " | ".join(_fmt(value) for value in values) + " |")
     return "\n".join(lines)
 
 
@@ -237,7 +281,7 @@ def render_chapter_table(solutions: Path, timings: Mapping[str, Mapping]) -> str
 
 def render_timings_table(timings: Mapping[str, Mapping]) -> str:
     """Markdown table of per-notebook wall time and peak memory, per backend and mode."""
-    lines = ["| notebook | mode | " + " | ".join(BACKENDS) + " |", "| --- | --- |" + " ---: |" * len(BACKENDS)]
+    lines = _backend_header("notebook", "mode")
     for notebook in sorted(timings):
         for mode in ("quick", "full"):
             cells = []
@@ -257,32 +301,60 @@ def replace_block(text: str, name: str, body: str) -> str:
     return pattern.sub(lambda match: match.group(1) + body + "\n" + match.group(2), text)
 
 
-def render_readme(readme: Path, results_dir: Path, solutions: Path) -> str:
-    """The README text with its three generated tables brought up to date."""
+RESULTS_PAGE_HEAD = """# Results
+
+Generated by `python -m utils.results` (`make readme`) from the files in this folder: each
+full-mode run of a chapter writes `chNN.<backend>.full.json` after checking the chapter's
+targets, and `scripts/benchmark.py` (`make benchmark`, `make benchmark-full`) writes
+`timings.json`. Nothing here is typed by hand. The README shows a few headline figures per
+chapter; this page shows them all.
+
+## Every figure, full mode
+
+"""
+
+
+def _timings(results_dir: Path) -> dict:
     timings_file = results_dir / "timings.json"
-    timings = json.loads(timings_file.read_text(encoding="utf-8")) if timings_file.exists() else {}
+    return json.loads(timings_file.read_text(encoding="utf-8")) if timings_file.exists() else {}
+
+
+def render_readme(readme: Path, results_dir: Path, solutions: Path,
+                  headlines: Mapping[int, Sequence[str]] | None = None) -> str:
+    """The README text with its two generated tables (chapters, headline figures) brought up to date."""
     text = readme.read_text(encoding="utf-8")
-    text = replace_block(text, "chapters", render_chapter_table(solutions, timings))
-    text = replace_block(text, "results", render_results_table(load_results(results_dir)))
-    return replace_block(text, "timings", render_timings_table(timings))
+    text = replace_block(text, "chapters", render_chapter_table(solutions, _timings(results_dir)))
+    return replace_block(text, "headlines", render_headline_table(load_results(results_dir), headlines))
+
+
+def render_results_page(results_dir: Path) -> str:
+    """``results/README.md``: every figure of every chapter and every notebook's time and memory."""
+    return (RESULTS_PAGE_HEAD + render_results_table(load_results(results_dir))
+            + "\n\n## Time and peak memory per notebook\n\nWall time and peak memory of the notebook's "
+            "kernel, kernel start included, on the 2-core CPU.\n\n"
+            + render_timings_table(_timings(results_dir)) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m utils.results [--check]`` renders the README's tables."""
-    parser = argparse.ArgumentParser(description="Render the README's tables from results/.")
-    parser.add_argument("--check", action="store_true", help="fail if the README is out of date")
+    """Command line: ``python -m utils.results [--check]``: the README's tables and the results page."""
+    parser = argparse.ArgumentParser(description="Render the README's tables and results/README.md.")
+    parser.add_argument("--check", action="store_true", help="fail if either file is out of date")
     parser.add_argument("--readme", type=Path, default=REPO / "README.md")
     parser.add_argument("--results", type=Path, default=RESULTS_DIR)
     parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
     args = parser.parse_args(argv)
-    new = render_readme(args.readme, args.results, args.solutions)
+    page = args.results / "README.md"
+    rendered = {args.readme: render_readme(args.readme, args.results, args.solutions),
+                page: render_results_page(args.results)}
     if args.check:
-        if new != args.readme.read_text(encoding="utf-8"):
-            print(f"{args.readme} is out of date: run `python -m utils.results`.", file=sys.stderr)
-            return 1
-        return 0
-    args.readme.write_text(new, encoding="utf-8")
-    print(f"updated the tables in {args.readme}")
+        stale = [path for path, text in rendered.items()
+                 if not path.exists() or text != path.read_text(encoding="utf-8")]
+        for path in stale:
+            print(f"{path} is out of date: run `python -m utils.results`.", file=sys.stderr)
+        return 1 if stale else 0
+    for path, text in rendered.items():
+        write_text_atomically(path, text)
+    print(f"updated {args.readme} and {page}")
     return 0
 
 

@@ -54,11 +54,12 @@ test: $(VENV)/.installed-test
 	$(MAKE) notebooks
 
 # The backend-specific tests (autodiff dispatch, Keras cells, simple and gated, TF32 switch, fused
-# recurrent kernels, language-model steps, encoder-decoder batches and layers, attention layers) run once more
+# recurrent kernels, language-model steps, encoder-decoder batches and layers, attention layers, progress
+# callbacks) run once more
 # on JAX and PyTorch.
 BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py tests/test_gated.py tests/test_precision.py \
   tests/test_fused.py tests/test_lm.py tests/test_seq2seq.py tests/test_attention.py \
-  tests/test_transformer.py tests/test_tfdata.py
+  tests/test_transformer.py tests/test_tfdata.py tests/test_progress.py
 
 unit: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov-report=term-missing

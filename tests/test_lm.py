@@ -108,7 +108,7 @@ def test_fit_stateful_keeps_the_best_epoch_and_resets_states():
     train, validation = lm.stateful_batches(ids[:400], 4, 10), lm.stateful_batches(ids[400:], 4, 10)
     model = _model(fused.FusedLSTM, stateful=True, batch=4)
     model.compile(optimizer=keras.optimizers.Adam(0.02), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    log = lm.fit_stateful(model, train, validation, batch_size=4, epochs=4, patience=1, name="toy", verbose=True)
+    log = lm.fit_stateful(model, train, validation, batch_size=4, epochs=4, patience=1, name="toy", show=True)
     assert 1 <= log.best_epoch <= len(log.validation_bits) <= 4
     assert log.best_validation_bits == min(log.validation_bits)
     assert log.validation_bits[-1] < log.validation_bits[0] or log.best_epoch < len(log.validation_bits)

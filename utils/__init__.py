@@ -20,6 +20,7 @@ One concern per module:
 - :mod:`utils.autodiff` one gradient call that dispatches to the active backend's autodiff.
 - :mod:`utils.precision` turns TensorFloat-32 off on GPUs, so float32 means float32.
 - :mod:`utils.tfdata` keeps TensorFlow's input pipelines from stalling at the end of every epoch.
+- :mod:`utils.progress` live progress lines (and learning curves) while a model trains, in full mode.
 - :mod:`utils.parity` records and bounds the differences between an implementation and its reference.
 - :mod:`utils.selection` validation splits and choosing a setting on validation figures.
 - :mod:`utils.targets` each chapter's quality targets.

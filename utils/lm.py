@@ -20,7 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from utils import cells, gated
+from utils import cells, gated, progress
 
 State = list[list[np.ndarray]]
 
@@ -176,39 +176,42 @@ class TrainingLog:
 
 
 def _fit_epochs(model: keras.Model, run_epoch: Any, validate: Any, epochs: int, patience: int, name: str,
-                verbose: bool) -> TrainingLog:
+                show: bool | None) -> TrainingLog:
     """The loop shared by :func:`fit_stateful` and :func:`fit_windows`: ``run_epoch()`` trains one epoch and
     returns its loss in nats, ``validate()`` the validation loss in nats; keeps the best epoch's weights."""
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
     log = TrainingLog(name)
+    line, curve = progress.bar(name=name, total=epochs, show=show), progress.LiveCurve(name, "bits/char", show=show)
     best_weights, started, waited = None, time.perf_counter(), 0
     for epoch in range(1, epochs + 1):
         log.train_bits.append(float(run_epoch()) / np.log(2))
         log.validation_bits.append(float(validate()) / np.log(2))
         log.seconds.append(time.perf_counter() - started)
-        if verbose:
-            print(f"{name}: epoch {epoch}, train {log.train_bits[-1]:.3f}, validation {log.validation_bits[-1]:.3f} "
-                  f"bits/char, {log.seconds[-1]:.0f} s")
+        line.update()
+        line.set_postfix(train=f"{log.train_bits[-1]:.3f}", validation=f"{log.validation_bits[-1]:.3f} bits/char")
+        curve.add(epoch, train=log.train_bits[-1], validation=log.validation_bits[-1])
         if best_weights is None or log.validation_bits[-1] < log.best_validation_bits:
             log.best_epoch, best_weights, waited = epoch, model.get_weights(), 0
         else:
             waited += 1
             if waited >= patience:
                 break
+    line.close()
     model.set_weights(best_weights)
     return log
 
 
 def fit_stateful(model: keras.Model, train: tuple[np.ndarray, np.ndarray], validation: tuple[np.ndarray, np.ndarray],
                  batch_size: int, epochs: int, patience: int = 2, name: str = "model",
-                 verbose: bool = False) -> TrainingLog:
+                 show: bool | None = None) -> TrainingLog:
     """Train a stateful language model epoch by epoch, keeping the weights of its best validation epoch.
 
     ``train`` and ``validation`` come from :func:`stateful_batches` with the same ``batch_size``.
     Every epoch starts from zero states; within an epoch each batch continues the last one
     (truncated BPTT). Training stops after ``patience`` epochs without a better validation
     score. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
+    A live line (and curve) shows the epochs as they finish (``show``: see :func:`utils.progress.bar`).
     """
     def run_epoch() -> float:
         reset_states(model)
@@ -219,7 +222,7 @@ def fit_stateful(model: keras.Model, train: tuple[np.ndarray, np.ndarray], valid
         reset_states(model)
         return float(np.ravel(model.evaluate(*validation, batch_size=batch_size, verbose=0))[0])
 
-    log = _fit_epochs(model, run_epoch, validate, epochs, patience, name, verbose)
+    log = _fit_epochs(model, run_epoch, validate, epochs, patience, name, show)
     reset_states(model)
     return log
 
@@ -240,7 +243,7 @@ def windows(ids: Any, length: int, offset: int = 0) -> tuple[np.ndarray, np.ndar
 
 
 def fit_windows(model: keras.Model, train_ids: Any, validation_ids: Any, length: int, batch_size: int, epochs: int,
-                patience: int = 2, seed: int = 0, name: str = "model", verbose: bool = False) -> TrainingLog:
+                patience: int = 2, seed: int = 0, name: str = "model", show: bool | None = None) -> TrainingLog:
     """Train a causal (stateless) language model on windows of ``length`` characters, epoch by epoch.
 
     Every epoch cuts the training text into :func:`windows` from a new random offset, so the windows'
@@ -249,6 +252,7 @@ def fit_windows(model: keras.Model, train_ids: Any, validation_ids: Any, length:
     the validation text is cut once from offset 0.
     Keeps the weights of the best validation epoch, stops after ``patience`` epochs without a better
     one. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
+    A live line (and curve) shows the epochs as they finish (``show``: see :func:`utils.progress.bar`).
     """
     rng = np.random.default_rng(seed)
     validation = windows(validation_ids, length)
@@ -262,7 +266,7 @@ def fit_windows(model: keras.Model, train_ids: Any, validation_ids: Any, length:
     def validate() -> float:
         return float(np.ravel(model.evaluate(*validation, batch_size=4 * batch_size, verbose=0))[0])
 
-    return _fit_epochs(model, run_epoch, validate, epochs, patience, name, verbose)
+    return _fit_epochs(model, run_epoch, validate, epochs, patience, name, show)
 
 
 def windowed_bits(logits_of: Any, ids: Any, context: int, stride: int) -> float:

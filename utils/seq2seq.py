@@ -27,7 +27,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from utils import decoding
+from utils import decoding, progress
 from utils.tokens import PAD, TokenVocab, pad, teacher_forcing
 
 
@@ -264,7 +264,8 @@ def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epo
     Adam with global gradient-norm clipping at 1 (``learning_rate`` a number or a Keras schedule, which
     counts training steps: ``len(batches)`` per epoch), the cross-entropy of the next token from logits,
     weighted by the batches' weights (0 on padding). Training stops when the validation loss has
-    not improved for ``patience`` epochs, or after ``epochs``. Prints one line, returns the
+    not improved for ``patience`` epochs, or after ``epochs``. Shows a live line and learning curve
+    in full mode (:mod:`utils.progress`), prints one line when done, returns the
     history (``loss`` and ``val_loss`` per epoch) and the seconds taken.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -273,7 +274,8 @@ def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epo
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     start = time.perf_counter()
-    history = model.fit(batches, validation_data=validation, epochs=int(epochs), callbacks=[stop], verbose=0)
+    shown = progress.TrainingProgress(model.name, plot=True)
+    history = model.fit(batches, validation_data=validation, epochs=int(epochs), callbacks=[stop, shown], verbose=0)
     seconds = time.perf_counter() - start
     best = int(np.argmin(history.history["val_loss"]))
     print(f"{model.name}: {len(history.history['loss'])} epochs in {seconds:.0f} s; best validation loss "

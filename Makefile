@@ -1,8 +1,9 @@
 # The course's two commands:
 #   make lab    set everything up and open the course in JupyterLab
 #   make test   set everything up and run the whole test suite (unit tests, then the solution
-#               notebooks in quick mode on the TensorFlow, JAX and PyTorch backends, and the
-#               learners' copies in chapters/ on TensorFlow)
+#               notebooks in quick mode on the TensorFlow, JAX and PyTorch backends, the
+#               learners' copies in chapters/ on TensorFlow, and the book and slides built
+#               from the PyTorch run)
 # Both create a virtual environment in .venv (or reuse it) and need nothing else
 # than Python 3.11+ and make.
 
@@ -14,7 +15,8 @@ BACKENDS ?= tensorflow jax torch
 NOTEBOOKS ?= chapters solutions
 LAB_ARGS ?=
 
-.PHONY: help lab test test-full unit notebooks grade chapters readme benchmark benchmark-full strip clean
+.PHONY: help lab test test-full unit notebooks book slides guide check-book wheels grade chapters readme \
+  benchmark benchmark-full strip clean
 
 help:
 	@echo "make lab        set up .venv and open the course in JupyterLab"
@@ -23,6 +25,11 @@ help:
 	@echo "make notebooks  execute every notebook (quick mode) with nbval on BACKENDS"
 	@echo "make test-full  execute the solutions in full mode on BACKENDS: asserts every chapter's"
 	@echo "                targets and writes its results files (also the GPU command)"
+	@echo "make book       execute the solutions (full mode, JAX; BOOK_MODE=quick BOOK_BACKEND=torch"
+	@echo "                to change) and build the HTML book into build/book/html/"
+	@echo "make slides     one reveal.js deck per chapter into build/slides/ (same executed copies)"
+	@echo "make guide      regenerate INSTRUCTORS.md, the instructor's guide"
+	@echo "make wheels     download every package into wheels/ once, for installs without network"
 	@echo "make grade NOTEBOOKS=\"submissions/*.ipynb\"  grade submitted notebooks: a table and grades.csv"
 	@echo "                (GRADE_ARGS=\"--offline --timeout 300 --csv out.csv\" and more: see utils/grade.py)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
@@ -30,28 +37,39 @@ help:
 	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
 	@echo "make benchmark-full  the same in full mode, writing each chapter's results files"
 
+# WHEELS=dir installs from a folder of wheels made by `make wheels` (a workshop without network).
+WHEELS ?=
+PIP_INSTALL = $(PY) -m pip install --quiet $(if $(WHEELS),--no-index --find-links $(WHEELS))
+
 $(PY):
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
 	  { echo "The course needs Python 3.11 or newer; found $$($(PYTHON) --version 2>&1)." \
 	         "Run: make PYTHON=/path/to/python3.11 ..."; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(if $(WHEELS),,$(PY) -m pip install --quiet --upgrade pip)
 
 # One stamp per set of extras: an install is redone when pyproject.toml changes.
 $(VENV)/.installed-lab: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[lab]"
+	$(PIP_INSTALL) -e ".[lab]"
 	@touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e ".[jax,torch,test]"
+	$(PIP_INSTALL) -e ".[jax,torch,test,book]"
 	@touch $@
 
 lab: $(VENV)/.installed-lab
 	$(BIN)/jupyter lab $(LAB_ARGS)
 
+# CI's PyTorch run of the solutions is the book's: `make book` executes every solution notebook in
+# its own kernel (a cell that raises fails it, as under nbval), then the pages and decks built from
+# those runs are checked (tests/test_built_book.py). No notebook runs twice.
+TEST_BOOK_BACKEND ?= torch
+
 test: $(VENV)/.installed-test
 	$(MAKE) unit
-	$(MAKE) notebooks
+	$(MAKE) notebooks BACKENDS="$(filter-out $(TEST_BOOK_BACKEND),$(BACKENDS))"
+	$(MAKE) book slides BOOK_MODE=quick BOOK_BACKEND=$(TEST_BOOK_BACKEND)
+	$(MAKE) check-book BOOK_MODE=quick BOOK_BACKEND=$(TEST_BOOK_BACKEND)
 
 # The backend-specific tests (autodiff dispatch, Keras cells, simple and gated, TF32 switch, fused
 # recurrent kernels, language-model steps, encoder-decoder batches and layers, attention layers, progress
@@ -100,6 +118,31 @@ test-full: $(VENV)/.installed-test
 	    solutions || exit 1; \
 	done
 
+# The book and the slides are built from executed copies of the solutions in
+# build/executed/<mode>-<backend>/ (made once, reused while the notebooks and utils/ are unchanged).
+# Full mode on JAX (the fastest backend in full mode, about 30 minutes for all nine chapters on a
+# 2-core CPU) by default; `make book BOOK_MODE=quick BOOK_BACKEND=torch` takes about 5.
+BOOK_MODE ?= full
+BOOK_BACKEND ?= jax
+
+book: $(VENV)/.installed-test
+	$(PY) -m utils.book --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
+
+slides: $(VENV)/.installed-test
+	$(PY) -m utils.slides --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
+
+check-book: $(VENV)/.installed-test
+	COURSE_BOOK_RUN=$(BOOK_MODE)-$(BOOK_BACKEND) MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider \
+	  tests/test_built_book.py
+
+guide: $(VENV)/.installed-test
+	$(PY) -m utils.guide
+
+# Every package `make lab` and `make test` install, as wheels in wheels/, for this platform and
+# Python: copy the folder to machines without network and run `make lab WHEELS=wheels` there.
+wheels: | $(PY)
+	$(PY) -m pip download --quiet --dest wheels pip setuptools wheel ".[lab,jax,torch,test,book]"
+
 chapters: $(VENV)/.installed-test
 	$(PY) -m utils.exercises
 
@@ -117,4 +160,4 @@ strip: $(VENV)/.installed-test
 	$(PY) -m utils.exercises
 
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage htmlcov *.egg-info results/*.quick.json
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov *.egg-info results/*.quick.json build

@@ -38,6 +38,9 @@ One concern per module:
   :mod:`utils.grade` grades submitted notebooks with them.
 - :mod:`utils.exercises` generates ``chapters/`` from ``solutions/``.
 - :mod:`utils.results` writes results files and renders the README's tables and results/README.md.
+- :mod:`utils.execution` executed copies of the solutions, shared by the book, the slides and the
+  guide; :mod:`utils.book` the HTML book (Sphinx, MyST-NB); :mod:`utils.slides` reveal.js slides;
+  :mod:`utils.guide` the instructor's guide (``INSTRUCTORS.md``).
 - :mod:`utils.files` writes a file atomically (used by the generator and the results files).
 """
 

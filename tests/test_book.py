@@ -1,0 +1,179 @@
+"""Executed copies, the book, the slides (utils.execution, utils.book, utils.slides) on small notebooks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from utils import book, execution, slides
+from utils.exercises import BEGIN, END
+
+REPO = Path(__file__).resolve().parent.parent
+PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('a line')\nplt.show()"
+
+
+def _notebook(*cells: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    notebook = new_notebook(cells=list(cells))
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return notebook
+
+
+def _write(folder: Path, name: str, notebook: nbformat.NotebookNode) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    nbformat.write(notebook, path)
+    return path
+
+
+def _chapter() -> nbformat.NotebookNode:
+    return _notebook(
+        new_markdown_cell("# Chapter 1 — A small chapter\n\nWith an equation $x_t \\in \\mathbb{R}^n$."),
+        new_markdown_cell("## 0. Setup"),
+        new_code_cell("import os\nprint('mode', os.environ['COURSE_MODE'], os.environ['KERAS_BACKEND'])"),
+        new_markdown_cell("## 1. A figure\n\n### Exercise 1.1 (warm-up): double it"),
+        new_code_cell(f"def double(x):\n    {BEGIN}\n    return 2 * x\n    {END}"),
+        new_code_cell("from types import SimpleNamespace\nchecks = SimpleNamespace(check_double=lambda f: "
+                      "print('Exercise 1.1: passed', f(2)))\nchecks.check_double(double)"),
+        new_code_cell(PLOT),
+    )
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[execution.Outcome]]:
+    """One small chapter, executed once for the tests below (about 3 s)."""
+    root = tmp_path_factory.mktemp("course")
+    source = _write(root / "solutions", "01_small.ipynb", _chapter())
+    outcomes = execution.execute([source], mode="quick", backend="torch", build=root / "build", show=False)
+    return root, outcomes
+
+
+def test_an_executed_copy_holds_outputs_figures_timings_and_its_stamp(executed) -> None:
+    _, [outcome] = executed
+    assert outcome.error is None and outcome.ran
+    copy = nbformat.read(outcome.copy, as_version=4)
+    assert outcome.copy.parent.name == "quick-torch"
+    assert copy.metadata[execution.METADATA_KEY]["mode"] == "quick"
+    assert "mode quick torch" in copy.cells[2].outputs[0].text
+    assert book.image_outputs(copy) == 1
+    assert all(execution.cell_seconds(cell) is not None for cell in copy.cells if cell.cell_type == "code")
+
+
+def test_an_up_to_date_copy_is_reused_and_a_changed_notebook_runs_again(executed, tmp_path: Path) -> None:
+    root, [outcome] = executed
+    again = execution.execute([outcome.notebook], mode="quick", backend="torch", build=root / "build", show=False)
+    assert not again[0].ran
+    stamp = nbformat.read(outcome.copy, as_version=4).metadata[execution.METADATA_KEY]
+    assert not execution.is_current(outcome.copy, stamp["digest"], "full", "torch")
+    assert not execution.is_current(outcome.copy, "another digest", "quick", "torch")
+    changed = tmp_path / "01_small.ipynb"
+    notebook = _chapter()
+    notebook.cells.append(new_code_cell("1 + 1"))
+    nbformat.write(notebook, changed)
+    assert execution.digest(changed) != stamp["digest"]
+
+
+def test_a_failing_cell_fails_the_run_names_the_cell_and_writes_no_copy(tmp_path: Path) -> None:
+    source = _write(tmp_path / "solutions", "02_broken.ipynb",
+                    _notebook(new_code_cell("x = 1"), new_code_cell("raise ValueError('planted failure')")))
+    [outcome] = execution.execute([source], mode="quick", backend="torch", build=tmp_path / "build", show=False)
+    assert outcome.error is not None
+    assert "planted failure" in outcome.error and "02_broken.ipynb" in outcome.error
+    assert not outcome.copy.exists()
+
+
+def test_bad_arguments_get_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="mode must be one of"):
+        execution.execute([], mode="fast", backend="torch")
+    with pytest.raises(ValueError, match="backend must be one of"):
+        execution.execute([], mode="quick", backend="numpy")
+    with pytest.raises(execution.ExecutionError, match="is not a file"):
+        execution.execute([tmp_path / "missing.ipynb"], mode="quick", backend="torch", build=tmp_path)
+
+
+def test_tensorflow_start_up_log_lines_are_dropped_and_other_stderr_kept() -> None:
+    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+             "I0000 00:00:1796188004.034214    2810 port.cc:153] oneDNN custom operations are on.\n")
+    cell = new_code_cell("x")
+    cell.outputs = [new_output("stream", name="stderr", text=noise),
+                    new_output("stream", name="stderr", text=noise + "UserWarning: a real warning\n"),
+                    new_output("stream", name="stdout", text="I0000 printed by the learner\n")]
+    cleaned = execution.without_log_noise(_notebook(cell)).cells[0].outputs
+    assert [output.text for output in cleaned] == ["UserWarning: a real warning\n", "I0000 printed by the learner\n"]
+    assert len(cell.outputs) == 3  # the input is not changed
+
+
+def test_error_outputs_are_listed_by_cell() -> None:
+    cell = new_code_cell("1 / 0")
+    cell.outputs = [new_output("error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])]
+    assert execution.error_outputs(_notebook(new_code_cell("1"), cell)) == ["cell 1: ZeroDivisionError: division by zero"]
+
+
+def test_the_book_folds_solutions_and_leaves_other_cells_alone() -> None:
+    shown = book.book_notebook(_chapter())
+    assert "hide-input" in shown.cells[4].metadata["tags"]
+    assert shown.cells[4].metadata["mystnb"]["code_prompt_show"] == book.SHOW_SOLUTION
+    assert "tags" not in shown.cells[6].metadata
+
+
+def test_the_landing_page_carries_the_readme_tables_and_a_contents() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    page = book.landing_page(readme, ["01_sequences_and_baselines"])
+    assert page.startswith("# Sequence models with Keras 3\n")
+    assert "| # | chapter |" in page and "chapters/01_sequences_and_baselines" in page
+    assert book.introduction(readme).startswith("A notebook course")
+    with pytest.raises(book.BookError, match="no paragraph"):
+        book.introduction("# Title only")
+
+
+def test_a_small_book_builds_and_passes_its_checks(executed, tmp_path: Path) -> None:
+    _, [outcome] = executed
+    book.prepare([outcome.copy], tmp_path / "source")
+    book.build_html(tmp_path / "source", tmp_path / "html")
+    html = tmp_path / "html"
+    assert book.verify(html, [outcome.copy]) == []
+    page = (html / "chapters" / "01_small.html").read_text(encoding="utf-8")
+    assert book.SHOW_SOLUTION in page and "mathjax/MathJax.js" in page
+
+    # Each kind of damage is found and named.
+    (html / "chapters" / "01_small.html").write_text(page.replace("<img", "<span"), encoding="utf-8")
+    assert any("shows 0 images" in problem for problem in book.verify(html, [outcome.copy]))
+    (html / "chapters" / "01_small.html").write_text(
+        page + '<div class="output traceback">boom</div><script src="https://cdn.example/x.js"></script>',
+        encoding="utf-8")
+    problems = " ".join(book.verify(html, [outcome.copy]))
+    assert "shows error output" in problems and "loads from the network: <script> https://cdn.example/x.js" in problems
+    (html / "chapters" / "01_small.html").unlink()
+    shutil.rmtree(html / "_static" / "mathjax")
+    problems = " ".join(book.verify(html, [outcome.copy]))
+    assert "the page of 01_small.ipynb is missing" in problems and "local MathJax" in problems
+
+
+def test_slides_cut_at_headings_show_the_learners_version_and_build(executed, tmp_path: Path) -> None:
+    _, [outcome] = executed
+    cut = slides.slide_notebook(nbformat.read(outcome.copy, as_version=4))
+    kinds = [cell.metadata["slideshow"]["slide_type"] for cell in cut.cells]
+    assert kinds[0] == "slide" and kinds[1] == "slide" and kinds[3] == "slide"
+    assert "NotImplementedError" in cut.cells[4].source and "2 * x" not in cut.cells[4].source
+    assert cut.cells[5].outputs == []  # the checker's verdict on the worked solution is not shown
+    deck = slides.export(cut, footer="a footer")
+    (tmp_path / "01_small.slides.html").write_text(deck, encoding="utf-8")
+    assert slides.count_slides(deck) >= 3
+    problems = slides.verify(tmp_path, ["01_small"])
+    assert problems == [f"{folder}/{entry} is missing beside the decks."
+                        for folder, entry in (("reveal.js", "dist/reveal.js"), ("mathjax", "MathJax.js"))]
+    shutil.copytree(slides.revealjs_folder(), tmp_path / "reveal.js")
+    shutil.copytree(book.mathjax_folder(), tmp_path / "mathjax")
+    assert slides.verify(tmp_path, ["01_small"]) == []
+    (tmp_path / "01_small.slides.html").write_text(deck + BEGIN, encoding="utf-8")
+    assert slides.verify(tmp_path, ["01_small"]) == ["01_small.slides.html shows a worked solution."]
+
+
+def test_a_long_section_is_cut_into_slides_below_its_heading() -> None:
+    long_cells = [new_code_cell("\n".join(f"x{i} = {i}" for i in range(12))) for _ in range(5)]
+    cut = slides.slide_notebook(_notebook(new_markdown_cell("# Title"), new_markdown_cell("## 1. Long"), *long_cells))
+    kinds = [cell.metadata["slideshow"]["slide_type"] for cell in cut.cells]
+    assert kinds[:2] == ["slide", "slide"] and "subslide" in kinds[2:] and "-" in kinds[2:]

@@ -1,0 +1,56 @@
+"""The built book and slides, as `make test` leaves them (`make check-book` runs this file).
+
+Runs only when ``COURSE_BOOK_RUN`` names the executed run they were built from (for example
+``quick-torch``); in the plain unit-test run there is nothing built to check, so it skips.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from utils import book, execution, slides
+
+RUN = os.environ.get("COURSE_BOOK_RUN", "")
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((REPO / "solutions").glob("*.ipynb"))
+
+pytestmark = pytest.mark.skipif(not RUN, reason="COURSE_BOOK_RUN is not set: `make check-book` sets it "
+                                                "after `make book slides`")
+
+
+def _copies() -> list[Path]:
+    mode, backend = RUN.split("-", 1)
+    return [execution.executed_dir(mode, backend) / path.name for path in SOLUTIONS]
+
+
+def test_every_solution_has_an_up_to_date_executed_copy() -> None:
+    mode, backend = RUN.split("-", 1)
+    for source, copy in zip(SOLUTIONS, _copies(), strict=True):
+        assert execution.is_current(copy, execution.digest(source), mode, backend), f"{copy} is missing or stale"
+        assert execution.error_outputs(nbformat.read(copy, as_version=4)) == []
+
+
+def test_every_chapter_page_exists_with_its_figures_and_no_error_output() -> None:
+    assert book.verify(book.BOOK / "html", _copies()) == []
+
+
+@pytest.mark.parametrize("source", SOLUTIONS, ids=lambda path: path.stem[:2])
+def test_chapter_page_holds_the_chapter(source: Path) -> None:
+    page = (book.BOOK / "html" / "chapters" / f"{source.stem}.html").read_text(encoding="utf-8")
+    title = nbformat.read(source, as_version=4).cells[0].source.lstrip("# ").split("\n", 1)[0].strip()
+    assert title.split(" — ")[-1] in page
+    assert book.SHOW_SOLUTION in page, "the worked solutions should be folded behind a button"
+
+
+def test_landing_page_has_the_chapter_table_and_links_every_chapter() -> None:
+    index = (book.BOOK / "html" / "index.html").read_text(encoding="utf-8")
+    for source in SOLUTIONS:
+        assert f'href="chapters/{source.stem}.html"' in index
+
+
+def test_every_deck_builds() -> None:
+    assert slides.verify(slides.SLIDES, [path.stem for path in SOLUTIONS]) == []

@@ -1,0 +1,239 @@
+"""Executed copies of the solution notebooks, for the book, the slides and the instructor's guide.
+
+    python -m utils.execution --mode quick --backend torch      # all nine chapters
+    python -m utils.execution --mode full --backend jax solutions/04_lstm_and_gru.ipynb
+
+Each notebook runs in a fresh kernel of its own child process (as in the tests: the kernel's
+working directory is ``solutions/``), with ``COURSE_MODE`` and ``KERAS_BACKEND`` set, and its
+copy with every output, figure and per-cell timing is written to
+``build/executed/<mode>-<backend>/``. The committed notebooks are never touched. A copy is
+reused while the notebook, ``utils/`` and ``datasets/`` are unchanged (their digest is stored
+in the copy's metadata), so the book and the slides do not run a chapter twice.
+
+A cell that raises fails the run: the notebook's name, the cell and the error are printed, no
+copy is written for it, and the exit status is 1, so running this is also a test of every
+notebook on that backend and mode. A full-mode run also writes the chapter's results files,
+as ``make test-full`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import copy
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from utils.files import write_text_atomically
+
+REPO = Path(__file__).resolve().parent.parent
+SOLUTIONS = REPO / "solutions"
+BUILD = REPO / "build"
+MODES = ("quick", "full")
+BACKENDS = ("tensorflow", "jax", "torch")
+METADATA_KEY = "course_execution"
+# The modules that build from executed copies, which no notebook imports: editing them does not
+# make a copy stale.
+BUILDERS = frozenset({"execution.py", "book.py", "slides.py", "guide.py", "grade.py"})
+
+
+class ExecutionError(RuntimeError):
+    """A notebook could not be executed: the message names it and says why."""
+
+
+def executed_dir(mode: str, backend: str, build: Path = BUILD) -> Path:
+    """Where the executed copies of one mode and backend live."""
+    return build / "executed" / f"{mode}-{backend}"
+
+
+def digest(notebook: Path, repo: Path = REPO) -> str:
+    """A digest of the notebook and of every file under ``utils/`` and ``datasets/``.
+
+    The outputs of a run depend on all three; any change in them makes an executed copy stale
+    (except a change in the modules of ``BUILDERS``, which no notebook runs).
+    """
+    hasher = hashlib.sha256()
+    hasher.update(notebook.read_bytes())
+    for folder in ("utils", "datasets"):
+        for path in sorted((repo / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.name not in BUILDERS:
+                hasher.update(str(path.relative_to(repo)).encode())
+                hasher.update(path.read_bytes())
+    return hasher.hexdigest()
+
+
+def is_current(copy: Path, source_digest: str, mode: str, backend: str) -> bool:
+    """Whether ``copy`` is an executed copy of this exact source, mode and backend."""
+    if not copy.exists():
+        return False
+    try:
+        stamp = nbformat.read(copy, as_version=4).metadata.get(METADATA_KEY, {})
+    except Exception:  # a damaged copy is simply stale
+        return False
+    return (stamp.get("digest"), stamp.get("mode"), stamp.get("backend")) == (source_digest, mode, backend)
+
+
+def error_outputs(notebook: nbformat.NotebookNode) -> list[str]:
+    """One line per error output in ``notebook``: the cell's index and the exception."""
+    found = []
+    for index, cell in enumerate(notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                found.append(f"cell {index}: {output.get('ename')}: {output.get('evalue')}")
+    return found
+
+
+# What TensorFlow's C++ runtime writes to the kernel's stderr when it loads (absl log lines):
+# noise in a book or on a slide, not something a reader can act on.
+_LOG_NOISE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+                        r"|[IWEF]\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] .*)$")
+
+
+def without_log_noise(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of ``notebook`` without TensorFlow's start-up log lines in its stderr outputs."""
+    notebook = copy.deepcopy(notebook)
+    for cell in notebook.cells:
+        kept = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                text = "".join(line for line in output.text.splitlines(keepends=True)
+                               if not _LOG_NOISE.match(line.rstrip("\n")))
+                if not text.strip():
+                    continue
+                output.text = text
+            kept.append(output)
+        if cell.cell_type == "code":
+            cell.outputs = kept
+    return notebook
+
+
+def cell_seconds(cell: nbformat.NotebookNode) -> float | None:
+    """Seconds a code cell took to run, from the timestamps nbclient records; None if absent."""
+    stamps = cell.get("metadata", {}).get("execution", {})
+    try:
+        start = datetime.datetime.fromisoformat(stamps["iopub.execute_input"].replace("Z", "+00:00"))
+        end = datetime.datetime.fromisoformat(stamps["shell.execute_reply"].replace("Z", "+00:00"))
+    except (KeyError, ValueError, AttributeError):
+        return None
+    return max(0.0, (end - start).total_seconds())
+
+
+def _run_in_this_process(source: Path, target: Path, mode: str, backend: str, source_digest: str,
+                         cell_timeout: int) -> None:
+    """Execute ``source`` in a fresh kernel and write the executed copy to ``target``."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    notebook = nbformat.read(source, as_version=4)
+    client = NotebookClient(notebook, timeout=cell_timeout, kernel_name="python3", record_timing=True,
+                            coalesce_streams=True, resources={"metadata": {"path": str(source.parent)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        raise ExecutionError(f"{source.name} failed on {backend} ({mode} mode):\n{error}") from None
+    seconds = time.perf_counter() - start
+    errors = error_outputs(notebook)
+    if errors:  # a cell tagged raises-exception is allowed to fail; none of the course's is
+        raise ExecutionError(f"{source.name} has error outputs on {backend} ({mode} mode): " + "; ".join(errors))
+    notebook.metadata[METADATA_KEY] = {
+        "mode": mode, "backend": backend, "digest": source_digest, "seconds": round(seconds, 1),
+        "date": datetime.date.today().isoformat(), "source": source.name,
+    }
+    write_text_atomically(target, nbformat.writes(notebook) + "\n")
+
+
+@dataclass
+class Outcome:
+    """What became of one notebook: its copy, whether it ran now, and how long it took."""
+
+    notebook: Path
+    copy: Path
+    ran: bool
+    seconds: float
+    error: str | None = None
+
+
+def execute(notebooks: Sequence[Path], *, mode: str, backend: str, build: Path = BUILD,
+            cell_timeout: int = 1800, force: bool = False, show: bool = True) -> list[Outcome]:
+    """Make an up-to-date executed copy of each notebook (each in its own child process)."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}.")
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}.")
+    outcomes = []
+    folder = executed_dir(mode, backend, build)
+    for notebook in notebooks:
+        notebook = Path(notebook).resolve()
+        if not notebook.is_file():
+            raise ExecutionError(f"{notebook} is not a file: pass solution notebooks (solutions/*.ipynb).")
+        copy = folder / notebook.name
+        source_digest = digest(notebook)
+        if not force and is_current(copy, source_digest, mode, backend):
+            stamp = nbformat.read(copy, as_version=4).metadata[METADATA_KEY]
+            outcomes.append(Outcome(notebook, copy, False, stamp.get("seconds", 0.0)))
+            if show:
+                print(f"{notebook.name}: up to date ({mode}, {backend})", flush=True)
+            continue
+        env = dict(os.environ, COURSE_MODE=mode, KERAS_BACKEND=backend)
+        env.pop("MPLBACKEND", None)  # the kernel's inline backend is what records the figures
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "utils.execution", "--one", str(notebook), "--to", str(copy),
+             "--mode", mode, "--backend", backend, "--digest", source_digest,
+             "--cell-timeout", str(cell_timeout)],
+            env=env, cwd=REPO, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        error = None if done.returncode == 0 else (done.stderr.strip() or done.stdout.strip())[-4000:]
+        outcomes.append(Outcome(notebook, copy, True, seconds, error))
+        if show:
+            state = "ran" if error is None else "FAILED"
+            print(f"{notebook.name}: {state} in {seconds:.1f} s ({mode}, {backend})", flush=True)
+            if error:
+                print(error, file=sys.stderr, flush=True)
+    return outcomes
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Execute solution notebooks into build/executed/.")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb")
+    parser.add_argument("--mode", choices=MODES, default="full")
+    parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("KERAS_BACKEND", "jax"))
+    parser.add_argument("--force", action="store_true", help="run even where an up-to-date copy exists")
+    parser.add_argument("--cell-timeout", type=int, default=1800)
+    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--to", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--digest", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.one:
+        try:
+            _run_in_this_process(args.one, args.to, args.mode, args.backend, args.digest, args.cell_timeout)
+        except ExecutionError as error:
+            print(error, file=sys.stderr)
+            return 1
+        return 0
+    notebooks = args.notebooks or sorted(SOLUTIONS.glob("*.ipynb"))
+    try:
+        outcomes = execute(notebooks, mode=args.mode, backend=args.backend, force=args.force,
+                           cell_timeout=args.cell_timeout)
+    except (ExecutionError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    failed = [outcome.notebook.name for outcome in outcomes if outcome.error]
+    if failed:
+        print(f"{len(failed)} notebook(s) failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ extensions = ["myst_nb"]
 nb_execution_mode = "off"
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
+myst_update_mathjax = False  # the MathJax 3 settings it would add confuse the MathJax 2 below
 suppress_warnings = ["myst.header"]  # a chapter's "Part A/B/C" headings skip a level on purpose
 
 # Equations are typeset in the reader's browser by the MathJax 2.7 that utils.book copies from

@@ -137,6 +137,9 @@ def test_a_small_book_builds_and_passes_its_checks(executed, tmp_path: Path) -> 
     assert book.verify(html, [outcome.copy]) == []
     page = (html / "chapters" / "01_small.html").read_text(encoding="utf-8")
     assert book.SHOW_SOLUTION in page and "mathjax/MathJax.js" in page
+    # MathJax 2 reads its settings from a text/x-mathjax-config script; a MathJax 3 style
+    # `window.MathJax = {...}` object (which MyST adds unless told not to) stops it typesetting.
+    assert 'type="text/x-mathjax-config"' in page and "window.MathJax" not in page
 
     # Each kind of damage is found and named.
     (html / "chapters" / "01_small.html").write_text(page.replace("<img", "<span"), encoding="utf-8")
@@ -177,3 +180,44 @@ def test_a_long_section_is_cut_into_slides_below_its_heading() -> None:
     cut = slides.slide_notebook(_notebook(new_markdown_cell("# Title"), new_markdown_cell("## 1. Long"), *long_cells))
     kinds = [cell.metadata["slideshow"]["slide_type"] for cell in cut.cells]
     assert kinds[:2] == ["slide", "slide"] and "subslide" in kinds[2:] and "-" in kinds[2:]
+
+
+def test_the_builders_run_end_to_end_on_executed_copies(executed, tmp_path: Path, capsys) -> None:
+    root, [outcome] = executed
+    html = book.build(mode="quick", backend="torch", notebooks=[outcome.notebook], out=tmp_path / "book",
+                      build_dir=root / "build")
+    assert (html / "chapters" / "01_small.html").is_file()
+    decks = slides.build(mode="quick", backend="torch", notebooks=[outcome.notebook], out=tmp_path / "slides",
+                         build_dir=root / "build")
+    index = (decks / "index.html").read_text(encoding="utf-8")
+    assert "01_small.slides.html" in index and "Chapter 1 — A small chapter" in index
+    printed = capsys.readouterr().out
+    assert "book: 1 chapters (quick mode, torch;" in printed and "slides: 1 decks" in printed
+
+
+def test_the_commands_report_bad_input_without_a_traceback(tmp_path: Path, capsys) -> None:
+    missing = str(tmp_path / "missing.ipynb")
+    for main in (book.main, slides.main, execution.main):
+        assert main([missing, "--mode", "quick", "--backend", "torch"]) != 0
+        assert "is not a file" in capsys.readouterr().err
+
+
+def test_a_failed_notebook_stops_the_book_and_the_slides(tmp_path: Path, capsys) -> None:
+    source = _write(tmp_path / "solutions", "03_broken.ipynb", _notebook(new_code_cell("1 / 0")))
+    assert execution.main([str(source), "--mode", "quick", "--backend", "torch"]) == 1
+    for build in (book.build, slides.build):
+        with pytest.raises(book.BookError, match="failed to run"):
+            build(mode="quick", backend="torch", notebooks=[source], out=tmp_path / "out", build_dir=tmp_path / "b")
+    assert "ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_one_notebook_runs_in_this_process_too(tmp_path: Path) -> None:
+    """The child's side of utils.execution, run here so that its errors are seen directly."""
+    source = _write(tmp_path, "04_one.ipynb", _notebook(new_code_cell("print(6 * 7)")))
+    target = tmp_path / "out" / "04_one.ipynb"
+    execution._run_in_this_process(source, target, "quick", "torch", "a digest", 60)
+    copy = nbformat.read(target, as_version=4)
+    assert copy.cells[0].outputs[0].text == "42\n" and copy.metadata[execution.METADATA_KEY]["digest"] == "a digest"
+    broken = _write(tmp_path, "05_broken.ipynb", _notebook(new_code_cell("raise KeyError('k')")))
+    with pytest.raises(execution.ExecutionError, match="05_broken.ipynb failed on torch"):
+        execution._run_in_this_process(broken, tmp_path / "out" / "05.ipynb", "quick", "torch", "d", 60)

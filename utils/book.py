@@ -228,11 +228,11 @@ def folder_size(folder: Path) -> int:
 
 
 def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, out: Path = BOOK,
-          force: bool = False) -> Path:
+          force: bool = False, build_dir: Path = execution.BUILD) -> Path:
     """Execute (where needed), lay out, build and check the book; return the folder of its HTML."""
     notebooks = list(notebooks or sorted(execution.SOLUTIONS.glob("*.ipynb")))
     start = time.perf_counter()
-    outcomes = execution.execute(notebooks, mode=mode, backend=backend, force=force)
+    outcomes = execution.execute(notebooks, mode=mode, backend=backend, force=force, build=build_dir)
     failed = [outcome.notebook.name for outcome in outcomes if outcome.error]
     if failed:
         raise BookError(f"{len(failed)} notebook(s) failed to run, so the book is not built: {', '.join(failed)}.")

@@ -158,11 +158,11 @@ def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
 
 
 def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, out: Path = SLIDES,
-          force: bool = False) -> Path:
+          force: bool = False, build_dir: Path = execution.BUILD) -> Path:
     """Execute (where needed) and convert every chapter; return the folder of the decks."""
     notebooks = list(notebooks or sorted(execution.SOLUTIONS.glob("*.ipynb")))
     start = time.perf_counter()
-    outcomes = execution.execute(notebooks, mode=mode, backend=backend, force=force)
+    outcomes = execution.execute(notebooks, mode=mode, backend=backend, force=force, build=build_dir)
     failed = [outcome.notebook.name for outcome in outcomes if outcome.error]
     if failed:
         raise BookError(f"{len(failed)} notebook(s) failed to run, so no slides are built: {', '.join(failed)}.")

@@ -159,9 +159,9 @@ def test_slides_cut_at_headings_show_the_learners_version_and_build(executed, tm
     _, [outcome] = executed
     cut = slides.slide_notebook(nbformat.read(outcome.copy, as_version=4))
     kinds = [cell.metadata["slideshow"]["slide_type"] for cell in cut.cells]
-    assert kinds[0] == "slide" and kinds[1] == "slide" and kinds[3] == "slide"
-    assert "NotImplementedError" in cut.cells[4].source and "2 * x" not in cut.cells[4].source
-    assert cut.cells[5].outputs == []  # the checker's verdict on the worked solution is not shown
+    assert kinds[:5] == ["slide", "slide", "-", "slide", "subslide"]  # the exercise heading got a cell
+    assert "NotImplementedError" in cut.cells[5].source and "2 * x" not in cut.cells[5].source
+    assert cut.cells[6].outputs == []  # the checker's verdict on the worked solution is not shown
     deck = slides.export(cut, footer="a footer")
     (tmp_path / "01_small.slides.html").write_text(deck, encoding="utf-8")
     assert slides.count_slides(deck) >= 3
@@ -221,3 +221,12 @@ def test_one_notebook_runs_in_this_process_too(tmp_path: Path) -> None:
     broken = _write(tmp_path, "05_broken.ipynb", _notebook(new_code_cell("raise KeyError('k')")))
     with pytest.raises(execution.ExecutionError, match="05_broken.ipynb failed on torch"):
         execution._run_in_this_process(broken, tmp_path / "out" / "05.ipynb", "quick", "torch", "d", 60)
+
+
+def test_a_heading_inside_a_markdown_cell_starts_a_slide_of_its_own() -> None:
+    cell = new_markdown_cell("The end of section 6.\n\n## 7. Next\n\nText of 7.\n\n### 7.1 Detail\n\nMore.")
+    cut = slides.slide_notebook(_notebook(new_markdown_cell("# Title"), cell))
+    assert [c.source.split("\n", 1)[0] for c in cut.cells] == ["# Title", "The end of section 6.", "## 7. Next",
+                                                                 "### 7.1 Detail"]
+    assert [c.metadata["slideshow"]["slide_type"] for c in cut.cells] == ["slide", "-", "slide", "subslide"]
+    assert len({c.get("id") for c in cut.cells}) == 4

@@ -39,6 +39,7 @@ MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 SCREEN = 26  # lines of text that fit on one slide at the template's font size
 IMAGE_LINES = 14  # what a figure counts as, in lines
 CHECKER_CALL = re.compile(r"\bchecks\.check_\w+\(")
+_HEADING_START = re.compile(r"\n(?=#{1,3} )")  # a line that opens with a heading, inside a cell
 
 
 def revealjs_folder() -> Path:
@@ -79,9 +80,28 @@ def _lines(cell: nbformat.NotebookNode) -> int:
     return total
 
 
+def split_at_headings(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy in which every heading (``#`` to ``###``) inside a markdown cell starts a cell of its own."""
+    notebook = copy.deepcopy(notebook)
+    cells = []
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            cells.append(cell)
+            continue
+        parts = [part for part in _HEADING_START.split(cell.source) if part.strip()]
+        for number, part in enumerate(parts):
+            piece = copy.deepcopy(cell)
+            piece.source = part.strip("\n")
+            if number:
+                piece["id"] = f"{cell.get('id', 'cell')}-{number}"
+            cells.append(piece)
+    notebook.cells = cells
+    return notebook
+
+
 def slide_notebook(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The executed notebook cut into slides, with the learner's version of every exercise."""
-    notebook = copy.deepcopy(executed)
+    notebook = split_at_headings(executed)
     filled = 0
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code" and any(line.strip() == BEGIN for line in cell.source.splitlines()):

@@ -30,6 +30,7 @@ from utils.lm import bits_per_character, bits_with_context
 from utils.ngram import next_char_distribution
 from utils.sampling import sample_from_logits
 from utils.seqmetrics import edit_distance
+from utils.sequences import reverse_padded
 from utils.smoothing import choose_order
 from utils.text import bag_of_words
 from utils.tokens import teacher_forcing
@@ -69,6 +70,7 @@ CHECKERS = [
     pytest.param(ch02.check_rnn_step, rnn_step, "2.1", 7, id="2.1"),
     pytest.param(ch02.check_rnn_parameter_count, rnn_parameter_count, "2.2", 5, id="2.2"),
     pytest.param(ch02.check_masked_final_state, masked_final_state, "2.3", 4, id="2.3"),
+    pytest.param(ch02.check_reverse_padded, reverse_padded, "2.4", 4, id="2.4"),
     pytest.param(ch03.check_backward_step, bptt.backward_step, "3.1", 3, id="3.1"),
     pytest.param(ch03.check_grad_W, bptt.grad_W, "3.2", 4, id="3.2"),
     pytest.param(ch03.check_clip_by_global_norm, bptt.clip_by_global_norm, "3.3", 6, id="3.3"),

@@ -6,12 +6,16 @@ the diagnostic that points at that particular mistake.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
-from checkerfailures import failure
+from checkerfailures import assert_named, failure
 
 from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
-from utils.checks.ch02 import check_masked_final_state, check_rnn_parameter_count, check_rnn_step
+from utils.checks.ch02 import (check_masked_final_state, check_reverse_padded, check_rnn_parameter_count,
+                               check_rnn_step)
+from utils.sequences import reverse_padded
 
 
 # Exercise 2.1: one step -------------------------------------------------------------------------
@@ -307,3 +311,125 @@ def test_newly_caught_mistakes_are_named(check, answer, phrases):
     message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+# Exercise 2.4: the recordings played backwards ------------------------------------------------------
+
+_TITLE_24 = "Exercise 2.4 (the recordings played backwards): "
+
+
+def reverse_with_a_loop(x, mask):
+    out = x.copy()
+    for i, length in enumerate(mask.sum(axis=1)):
+        out[i, :length] = x[i, length - 1 :: -1] if length else x[i, :0]
+    return out
+
+
+def reverse_with_take_along_axis(x, mask):
+    lengths = mask.sum(axis=1, keepdims=True)                       # (B, 1)
+    steps = np.arange(x.shape[1])[None, :]                          # (1, T)
+    source = np.where(steps < lengths, lengths - 1 - steps, steps)  # (B, T): where each frame comes from
+    return np.take_along_axis(x, source[..., None], axis=1)
+
+
+def reverse_as_a_list_of_rows(x, mask):
+    return [np.concatenate([row[real][::-1], row[~real]]) for row, real in zip(x, mask, strict=True)]
+
+
+def reverse_rows(x, mask, *, lengths_axis=1, cut="real"):
+    """A learner's loop over the recordings, with one option per plausible slip."""
+    out = x.copy()
+    for i, length in enumerate(mask.sum(axis=lengths_axis)[: len(x)]):
+        if cut == "real":
+            out[i, :length] = x[i, :length][::-1]
+        elif cut == "stop at 0":
+            out[i, :length] = x[i, length:0:-1]
+        elif cut == "one short":
+            out[i, : length - 1] = x[i, : length - 1][::-1]
+        elif cut == "whole row, then cut":
+            out[i, :length] = x[i, ::-1][:length]
+    return out
+
+
+def reverse_into_zeros(x, mask):
+    out = np.zeros_like(x)
+    for i, length in enumerate(mask.sum(axis=1)):
+        out[i, :length] = x[i, :length][::-1]
+    return out
+
+
+def reverse_the_padding(x, mask):
+    out = x.copy()
+    for i, row in enumerate(mask):
+        padded = np.flatnonzero(~row)
+        out[i, padded] = x[i, padded[::-1]]
+    return out
+
+
+def reverse_in_place(x, mask):
+    for i, length in enumerate(mask.sum(axis=1)):
+        x[i, :length] = x[i, :length][::-1]
+    return x
+
+
+def reverse_and_return_the_mask(x, mask):
+    return reverse_padded(x, mask), mask
+
+
+def reverse_unpadded(x, mask):
+    return [row[real][::-1] for row, real in zip(x, mask, strict=True)]
+
+
+def test_reverse_padded_alternative_correct_answers_pass(capsys):
+    answers = (reverse_with_a_loop, reverse_with_take_along_axis, reverse_as_a_list_of_rows, reverse_rows,
+               lambda x, mask: reverse_padded(x, mask).astype(np.float32))
+    for answer in answers:
+        check_reverse_padded(answer)
+    assert capsys.readouterr().out.count("passed all 4 checks") == len(answers)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (lambda x, mask: x[:, ::-1], ["your padding comes first", "x[:, ::-1]", "x[i, :L][::-1]",
+                                      "recordings of [3, 1, 4, 2, 4] frames padded with 0 to 5 frames"]),
+        (lambda x, mask: np.flip(x, axis=1), ["your padding comes first"]),
+        (lambda x, mask: x[::-1], ["reversed the order of the recordings", "the batch axis"]),
+        (lambda x, mask: x[..., ::-1], ["reversed the 3 coefficients of every frame", "the last axis"]),
+        (lambda x, mask: np.flip(x), ["flipped every axis", "np.flip(x) without an axis"]),
+        (lambda x, mask: x[:, ::-1, ::-1], ["the coefficients as well as the whole time axis"]),
+        (lambda x, mask: reverse_padded(x, mask)[..., ::-1], ["coefficients of each frame as well as the frames"]),
+        (lambda x, mask: x.copy(), ["came back unchanged", "mask is True at the real frames"]),
+        (reverse_the_padding, ["came back unchanged", "you reversed the padding"]),
+        (functools.partial(reverse_rows, cut="stop at 0"), ["off by one", "x[i, L:0:-1]", "x[i, L - 1::-1]"]),
+        (functools.partial(reverse_rows, cut="one short"), ["one frame short", "last real frame"]),
+        (functools.partial(reverse_rows, cut="whole row, then cut"), ["x[i, ::-1][:L]", "padding and the last"]),
+        (functools.partial(reverse_rows, lengths_axis=0), ["counted along the wrong axis", "mask.sum(axis=1)"]),
+        (reverse_into_zeros, ["overwrote the padding with zeros", "pads with 9", "copy of x"]),
+        (reverse_in_place, ["changed its input `x` in place"]),
+        (reverse_and_return_the_mask, ["return the reversed batch alone", "tuple of 2 items",
+                                       "mask does not change"]),
+        (reverse_unpadded, ["one array per recording, of different lengths (list of 5 items)", "shape (5, 5, 3)"]),
+        (lambda x, mask: reverse_padded(x, mask)[:, :4], ["shape (5, 4, 3), expected (5, 5, 3)"]),
+        (lambda x, mask: reverse_padded(x, mask)[None], ["shape (1, 5, 5, 3)"]),
+        (lambda x, mask: None, ["returned None", "the reversed batch"]),
+        (lambda x, mask: np.full(x.shape, np.nan), ["NaN or infinity"]),
+        (lambda x, mask: reverse_padded(x, mask) + (x.shape[-1] == 12), ["recording 0 (of 6 real frames)",
+                                                                          "float32 batch x of shape (4, 7, 12)",
+                                                                          "x[0, :6][::-1]",
+                                                                          "followed by its padded frame as it was"]),
+    ],
+    ids=["whole axis", "np.flip axis 1", "batch axis", "channels", "every axis", "time and channels",
+         "frames and channels", "unchanged", "padding reversed", "stop at 0", "one short", "whole row cut",
+         "axis 0 lengths", "zeros", "in place", "tuple", "unpadded list", "cut", "extra axis", "None", "NaN", "off"],
+)
+def test_reverse_padded_mistakes_are_named(answer, phrases):
+    assert_named(check_reverse_padded, answer, _TITLE_24, phrases)
+
+
+def test_reverse_padded_stub_is_not_attempted(capsys):
+    def stub(x, mask):
+        raise NotImplementedError
+
+    check_reverse_padded(stub)
+    assert "not attempted yet" in capsys.readouterr().out

@@ -96,3 +96,24 @@ def test_bits_per_step():
     assert sequences.bits_per_step(probabilities, targets, weights) == pytest.approx(4 / 3)
     with pytest.raises(ValueError, match="do not match targets"):
         sequences.bits_per_step(probabilities[0], targets)
+
+
+def test_reverse_padded_reverses_the_real_steps_and_keeps_the_padding():
+    batch, mask = sequences.pad_batch([np.arange(6.0).reshape(3, 2), np.array([[7.0, 8.0]]),
+                                       np.arange(8.0).reshape(4, 2) + 10], value=-1.0)
+    before = batch.copy()
+    reversed_batch = sequences.reverse_padded(batch, mask)
+    assert reversed_batch.shape == batch.shape and reversed_batch.dtype == np.float32
+    assert reversed_batch[0].tolist() == [[4.0, 5.0], [2.0, 3.0], [0.0, 1.0], [-1.0, -1.0]]
+    assert reversed_batch[1].tolist() == [[7.0, 8.0], *[[-1.0, -1.0]] * 3]
+    assert reversed_batch[2].tolist() == (np.arange(8.0).reshape(4, 2) + 10)[::-1].tolist()
+    assert np.array_equal(batch, before), "the input must be left unchanged"
+    assert np.array_equal(sequences.reverse_padded(reversed_batch, mask), batch), "twice is the identity"
+
+
+def test_reverse_padded_with_padding_before_the_data_and_bad_shapes():
+    batch, mask = sequences.pad_batch([np.array([[1.0], [2.0]]), np.array([[3.0], [4.0], [5.0]])], padding="pre")
+    assert sequences.reverse_padded(batch, mask)[:, :, 0].tolist() == [[0.0, 2.0, 1.0], [5.0, 4.0, 3.0]]
+    with pytest.raises(ValueError) as caught:
+        sequences.reverse_padded(batch, mask[:, :2])
+    assert "mask of shape (batch, time)" in str(caught.value)

@@ -1,4 +1,4 @@
-"""Batches of sequences as NumPy arrays: padding with a mask, scaling, next-step pairs.
+"""Batches of sequences as NumPy arrays: padding with a mask, reversing, scaling, next-step pairs.
 
 Keras reads a batch of sequences as one array ``(batch, time, features)``, so sequences of
 different lengths are padded to a common length; the mask ``(batch, time)`` says which steps
@@ -44,6 +44,27 @@ def pad_batch(
         batch[row, steps] = array
         mask[row, steps] = True
     return batch, mask
+
+
+def reverse_padded(x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each sequence of a padded batch played backwards, its padding left where it was.
+
+    ``x`` has shape ``(batch, time, features)`` and ``mask`` shape ``(batch, time)``, true at
+    real steps. Returns a new array of ``x``'s shape and dtype in which row ``i`` holds its
+    real steps in reverse order, in the positions its real steps held (for padding after the
+    data, ``x[i, :L][::-1]`` followed by the unchanged padding, ``L = mask[i].sum()``), so the
+    mask still marks the real steps. ``x`` and ``mask`` are left unchanged.
+    """
+    x = np.asarray(x)
+    mask = np.asarray(mask, dtype=bool)
+    if x.ndim != 3 or mask.shape != x.shape[:2]:
+        raise ValueError(f"expected x of shape (batch, time, features) and mask of shape (batch, time); "
+                         f"got x {x.shape} and mask {mask.shape}.")
+    reversed_x = x.copy()
+    for row in range(len(x)):
+        real = np.flatnonzero(mask[row])
+        reversed_x[row, real] = x[row, real[::-1]]
+    return reversed_x
 
 
 def channel_statistics(sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

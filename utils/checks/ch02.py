@@ -1,4 +1,19 @@
-"""Checkers for chapter 2: one recurrent step, the parameter count, a masked batch."""
+"""Checkers for chapter 2: one recurrent step, the parameter count, a masked batch, recordings reversed.
+
+Exercise 2.1 writes one step of the simple recurrence in NumPy, 2.2 counts the parameters of a
+recurrent layer and its output layer, 2.3 (stretch) runs the recurrence over a padded, masked
+batch and returns each sequence's final state, and 2.4 (an experiment) plays the recordings of a
+padded batch backwards, keeping their padding at the end, to test a trained speaker model on them.
+
+For 2.4 the checker computes what the plausible wrong answers return (the whole padded time axis
+reversed, so that the padding comes first; the batch axis or the coefficients reversed instead of
+the frames; every axis flipped; the recordings returned unchanged; one frame too few or the
+padding pulled in; the lengths counted along the wrong axis of the mask; the padding overwritten
+with zeros) and names the one the learner's answer matches. One case has as many recordings as
+frames, so that lengths taken from ``mask.sum(axis=0)`` give wrong values instead of a crash, one
+has no padding, one is a float32 batch of 12 coefficients as in the notebook, and one is padded
+with a value other than zero.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape, named_mistake
+from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake
+from utils.sequences import pad_batch, reverse_padded
 
 
 def _weights(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -221,4 +237,125 @@ def check_masked_final_state(answer: Callable[..., Any]) -> int:
         expect_close(got, expected, f"your final states for {on}",
                      hint="Where mask[:, t] is True, s_t = tanh(U x_t + W s_{t-1} + b); "
                      "elsewhere s_t = s_{t-1}.")
+    return len(cases)
+
+
+# Exercise 2.4: the recordings played backwards ==================================================
+
+
+def _reversal_cases() -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(x, mask, description): padded batches with the padding after the data, of distinct values."""
+    rng = np.random.default_rng(24)
+
+    def case(lengths: list[int], T: int, n: int, value: float = 0.0, dtype: type = np.float64
+             ) -> tuple[np.ndarray, np.ndarray, str]:
+        recordings = [rng.normal(0.0, 1.0, (length, n)) for length in lengths]
+        x, mask = pad_batch(recordings, length=T, value=value)  # float32, padding after the data
+        kind = "float32 " if dtype == np.float32 else ""
+        padded = f"padded with {value:g} to {T} frames" if min(lengths) < T else f"all {T} frames long, no padding"
+        return x.astype(dtype), mask, f"a {kind}batch x of shape {x.shape}, recordings of {lengths} frames {padded}"
+
+    return [case([3, 1, 4, 2, 4], 5, 3), case([4, 4], 4, 2), case([6, 2, 7, 4], 7, 12, dtype=np.float32),
+            case([4, 1, 2], 5, 2, value=9.0)]
+
+
+def _reversed_by_lengths(x: np.ndarray, lengths: np.ndarray, *, cut: str = "real") -> np.ndarray | None:
+    """``x`` with row i's first ``lengths[i]`` frames reversed, the way a learner's loop over rows does it."""
+    out = x.copy()
+    T = x.shape[1]
+    for row, length in enumerate(lengths):
+        length = int(length)
+        if cut == "real":
+            out[row, :length] = x[row, :length][::-1]
+        elif cut == "one late":  # x[i, L:0:-1]: starts on the first padded frame, misses frame 0
+            if length >= T:
+                return None
+            out[row, :length] = x[row, length:0:-1]
+        elif cut == "whole row, then cut":  # x[i, ::-1][:L]
+            out[row, :length] = x[row, ::-1][:length]
+    return out
+
+
+def _reversal_suspects(x: np.ndarray, mask: np.ndarray, expected: np.ndarray) -> list[tuple[np.ndarray | None, str]]:
+    B, T, n = x.shape
+    lengths = mask.sum(axis=1)
+    padded = not mask.all()
+    return [
+        (x[:, ::-1], "your padding comes first: you reversed the whole padded time axis (x[:, ::-1]), so each "
+                     "shorter recording now starts with its padded frames and its real frames no longer sit where "
+                     "the mask says. Reverse only the real frames of each recording, x[i, :L][::-1] with "
+                     "L = mask[i].sum(), and leave the padding at the end."),
+        (x[::-1], "you reversed the order of the recordings (the batch axis, x[::-1]): reverse the order of the "
+                  "frames within each recording, along the time axis (axis 1)."),
+        (x[..., ::-1], f"you reversed the {n} coefficients of every frame (the last axis, x[..., ::-1]): reverse the "
+                       "order of the frames (axis 1) and keep each frame's coefficients as they are."),
+        (x[::-1, ::-1, ::-1], "you flipped every axis (np.flip(x) without an axis): reverse only the time axis "
+                              "(axis 1), and only the real frames of each recording."),
+        (x[:, ::-1, ::-1] if padded else None,
+         "you reversed the coefficients as well as the whole time axis: reverse only the order of the real frames."),
+        (expected[..., ::-1], f"you reversed the {n} coefficients of each frame as well as the frames: keep each "
+                              "frame's coefficients as they are and reverse only the order of the frames."),
+        (x.copy(), "your recordings came back unchanged: no real frame moved. mask is True at the real frames (if "
+                   "you reversed where it is False, you reversed the padding); reverse x[i, :L] with "
+                   "L = mask[i].sum()."),
+        (_reversed_by_lengths(x, lengths, cut="one late"),
+         "your reversed recordings are off by one: each starts with its first padded frame and loses its first real "
+         "frame, as x[i, L:0:-1] does (the stop index 0 is excluded). Take x[i, :L][::-1], or x[i, L - 1::-1]."),
+        (_reversed_by_lengths(x, lengths - 1),
+         "your reversal is one frame short: the last real frame of each recording stayed in place. x[i, :L] holds all "
+         "L = mask[i].sum() real frames; reverse all of them."),
+        (_reversed_by_lengths(x, lengths, cut="whole row, then cut") if padded else None,
+         "you reversed the whole row and kept its first L frames (x[i, ::-1][:L]): those are the padding and the "
+         "last real frames. Reverse the real frames alone, x[i, :L][::-1]."),
+        (_reversed_by_lengths(x, mask.sum(axis=0)[:B]) if B <= T else None,
+         "your lengths are counted along the wrong axis: mask.sum(axis=0) counts, for each frame, how many recordings "
+         "are real there. The length of recording i is its number of real frames, mask[i].sum() (mask.sum(axis=1))."),
+        (np.where(mask[..., None], expected, 0.0) if padded and np.any(x[~mask] != 0.0) else None,
+         f"you overwrote the padding with zeros (this batch pads with {x[~mask].flat[0] if padded else 0:g}): leave "
+         "the padded frames as they were. Start from a copy of x and reverse only the real frames in it."),
+    ]
+
+
+def _reversed_batch(result: Any, x: np.ndarray, on: str) -> np.ndarray:
+    """The learner's reversed batch as a float array of x's shape, or a sentence saying what came back instead."""
+    if result is None:
+        raise Mistake("your function returned None: did you forget to `return` the reversed batch?")
+    if isinstance(result, tuple) and len(result) == 2:
+        raise Mistake(f"return the reversed batch alone, one array of shape {x.shape}; you returned "
+                      f"{kind_of(result)}. The mask does not change, since the padding stays at the end (on {on}).")
+    if isinstance(result, (list, tuple)) and len({np.shape(item) for item in result}) > 1:
+        raise Mistake(f"you returned one array per recording, of different lengths ({kind_of(result)}): return the "
+                      f"padded batch, one array of shape {x.shape} with the padding after the reversed frames "
+                      f"(on {on}).")
+    got = as_array(result, "your reversed batch")
+    expect_shape(got, x.shape, "your reversed batch",
+                 f"Return an array of the shape of x: every recording keeps its {x.shape[1]} frames of "
+                 f"{x.shape[2]} coefficients, its real frames reversed and its padding after them (on {on}).")
+    return got
+
+
+@checker("2.4", "the recordings played backwards")
+def check_reverse_padded(answer: Callable[..., Any]) -> int:
+    """Row i's real frames ``x[i, :L][::-1]``, then its padding unchanged, for several padded batches."""
+    cases = _reversal_cases()
+    for x, mask, on in cases:
+        got = _reversed_batch(call(answer, x.copy(), mask.copy(), on=on), x, on)
+        expected = reverse_padded(x, mask).astype(np.float64)
+        if _same(got, expected):
+            continue
+        message = named_mistake(got, _reversal_suspects(x.astype(np.float64), mask, expected), _same)
+        if message:
+            raise Mistake(f"{message} (Seen on {on}.)")
+        if not np.all(np.isfinite(got)):
+            raise Mistake(f"your reversed batch contains NaN or infinity (on {on}): it holds the same values as x, "
+                          "in another order.")
+        wrong = np.abs(got - expected) > 1e-6
+        row, frame, coefficient = (int(i) for i in np.argwhere(wrong)[0])
+        length, T = int(mask[row].sum()), x.shape[1]
+        padding = {0: "(it has no padding)", 1: "followed by its padded frame as it was"}.get(
+            T - length, f"followed by its {T - length} padded frames as they were")
+        raise Mistake(f"recording {row} (of {length} real frames) is wrong on {on}: at frame {frame}, coefficient "
+                      f"{coefficient} you returned {got[row, frame, coefficient]:.6g}, expected "
+                      f"{expected[row, frame, coefficient]:.6g}. Its frames should be x[{row}, :{length}][::-1], "
+                      f"{padding}.")
     return len(cases)

@@ -208,3 +208,32 @@ def test_log_slope():
     distances = np.arange(1, 11)
     assert bptt.log_slope(distances, 10.0 ** (-0.3 * distances + 2)) == pytest.approx(-0.3)
     assert np.isfinite(bptt.log_slope(distances, np.zeros(10)))
+
+
+def test_per_step_factor_of_exact_exponentials_and_of_several_sequences():
+    j = np.arange(1, 13)
+    assert bptt.per_step_factor(3.0 * 0.8**j) == pytest.approx(0.8, rel=1e-12)
+    assert bptt.per_step_factor(0.01 * 1.3**j) == pytest.approx(1.3, rel=1e-12)
+    assert bptt.per_step_factor(np.full(5, 2.5)) == pytest.approx(1.0, rel=1e-12)
+    # Rows of different sizes and slopes: the fit of the mean log, i.e. the geometric mean of the row factors.
+    rows = np.stack([5.0 * 0.9**j, 0.1 * 0.7**j])
+    assert bptt.per_step_factor(rows) == pytest.approx(np.sqrt(0.9 * 0.7), rel=1e-12)
+    assert bptt.per_step_factor(rows[:1]) == pytest.approx(bptt.per_step_factor(rows[0]), rel=1e-12)
+    assert bptt.per_step_factor([0.9, 0.5]) == pytest.approx(0.5 / 0.9)
+
+
+def test_per_step_factor_agrees_with_log_slope_on_measured_norms():
+    W = bptt.random_recurrent(8, 0.9, seed=10)
+    rng = np.random.default_rng(11)
+    norms = bptt.jacobian_norms(W, rng.normal(0.0, 0.5, (8, 2)), np.zeros(8), rng.normal(size=(20, 2)))
+    slope = bptt.log_slope(np.arange(1, 21), norms)
+    assert bptt.per_step_factor(norms) == pytest.approx(10.0**slope, rel=1e-10)
+
+
+def test_per_step_factor_refuses_zeros_and_too_few_distances():
+    with pytest.raises(ValueError, match="positive and finite"):
+        bptt.per_step_factor(np.array([1.0, 0.0, 0.5]))
+    with pytest.raises(ValueError, match="J >= 2"):
+        bptt.per_step_factor(np.array([0.7]))
+    with pytest.raises(ValueError, match="J >= 2"):
+        bptt.per_step_factor(np.ones((2, 3, 4)))

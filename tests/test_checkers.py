@@ -74,6 +74,7 @@ CHECKERS = [
     pytest.param(ch03.check_backward_step, bptt.backward_step, "3.1", 3, id="3.1"),
     pytest.param(ch03.check_grad_W, bptt.grad_W, "3.2", 4, id="3.2"),
     pytest.param(ch03.check_clip_by_global_norm, bptt.clip_by_global_norm, "3.3", 6, id="3.3"),
+    pytest.param(ch03.check_per_step_factor, bptt.per_step_factor, "3.4", 5, id="3.4"),
     pytest.param(ch04.check_lstm_step, gated.lstm_step, "4.1", 3, id="4.1"),
     pytest.param(ch04.check_gru_step, gated.gru_step, "4.2", 6, id="4.2"),
     pytest.param(ch04.check_parameter_count, gated.parameter_count, "4.3", 16, id="4.3"),

@@ -11,10 +11,12 @@ import math
 
 import numpy as np
 import pytest
-from checkerfailures import failure
+from checkerfailures import assert_named, failure
 
 from utils import bptt
-from utils.checks.ch03 import check_backward_step, check_clip_by_global_norm, check_grad_W
+from utils.checks.ch03 import (
+    check_backward_step, check_clip_by_global_norm, check_grad_W, check_per_step_factor,
+)
 
 
 # Exercise 3.1: one backward step ----------------------------------------------------------------
@@ -309,3 +311,144 @@ def test_newly_caught_mistakes_are_named(check, answer, phrases):
     message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+# Exercise 3.4: the per-step factor of the gradient ----------------------------------------------
+
+
+def factor_with(norms, *, fit="logs", log=np.log, power=np.exp, rows="mean of logs", index=0,
+                distances="forwards", returns="factor"):
+    """A learner's per-step factor, with one option per plausible slip."""
+    if np.ndim(norms) == 1 and rows == "axis 1":
+        rows = "mean of logs"  # a learner who averages over axis 1 does it for 2-D norms only
+    table = np.atleast_2d(np.asarray(norms, dtype=float))
+    J = table.shape[1]
+    j = np.arange(1, J + 1) if distances == "forwards" else np.arange(J, 0, -1)
+    if rows == "log of mean":
+        y = log(table.mean(axis=0))
+    elif rows == "first":
+        y = log(table[0])
+    elif rows == "axis 1":
+        y, j = log(table).mean(axis=1), np.arange(1, len(table) + 1)
+    elif rows == "flattened":
+        y, j = log(table).ravel(), np.arange(1, table.size + 1)
+    elif fit == "norms":
+        y = table.mean(axis=0)
+    else:
+        y = log(table).mean(axis=0)
+    if rows == "mean of factors":
+        return float(np.mean([power(np.polyfit(j, log(row), 1)[0]) for row in table]))
+    if returns == "per row":
+        return np.array([power(np.polyfit(j, log(row), 1)[0]) for row in table])
+    if fit == "swapped":
+        coefficient = np.polyfit(y, j, 1)[index]
+    else:
+        coefficient = np.polyfit(j, y, 1)[index]
+    value = coefficient if power is None else power(coefficient)
+    return {"factor": value, "one minus": 1 - value, "list": [value]}[returns]
+
+
+def factor_by_hand(norms):
+    # Least squares written out, on the pooled points of every row.
+    table = np.atleast_2d(norms)
+    x = np.tile(np.arange(1.0, table.shape[1] + 1), table.shape[0])
+    y = np.log(table).ravel()
+    slope = ((x - x.mean()) @ (y - y.mean())) / ((x - x.mean()) @ (x - x.mean()))
+    return math.exp(slope)
+
+
+def factor_in_log10(norms):
+    return 10 ** np.polyfit(np.arange(norms.shape[-1]), np.log10(np.atleast_2d(norms)).mean(axis=0), 1)[0]
+
+
+def factor_from_endpoints(norms):
+    logs = np.log(np.atleast_2d(norms)).mean(axis=0)
+    return math.exp((logs[-1] - logs[0]) / (len(logs) - 1))
+
+
+def factor_through_the_origin(norms):
+    logs = np.log(np.atleast_2d(norms)).mean(axis=0)
+    j = np.arange(1, len(logs) + 1)
+    return math.exp(np.sum(j * logs) / np.sum(j * j))
+
+
+def factor_from_ratios(norms):
+    table = np.atleast_2d(norms)
+    return float(np.mean(table[:, 1:] / table[:, :-1]))
+
+
+def test_per_step_factor_alternative_correct_answers_pass(capsys):
+    answers = (factor_with, factor_by_hand, factor_in_log10,
+               lambda norms: factor_with(norms, log=np.log2, power=lambda s: 2.0**s))
+    for answer in answers:
+        check_per_step_factor(answer)
+    assert capsys.readouterr().out.count("passed all 5 checks") == len(answers)
+
+
+_TITLE_34 = "Exercise 3.4 (the per-step factor of the gradient): "
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (lambda n: factor_with(n, fit="norms"), ["fitted a line to the norms themselves", "shape (6,)"]),
+        (lambda n: factor_with(n, power=None), ["the logarithm of the factor", "np.exp(slope)"]),
+        (lambda n: factor_with(n, log=np.log10, power=None), ["decades per step", "10 ** slope"]),
+        (lambda n: factor_with(n, log=np.log10), ["different bases"]),
+        (lambda n: factor_with(n, power=lambda s: 10.0**s), ["different bases"]),
+        (lambda n: factor_with(n, log=np.log2), ["different bases"]),
+        (lambda n: factor_with(n, power=lambda s: np.exp(-s)), ["the inverse of the right one"]),
+        (lambda n: factor_with(n, distances="backwards"), ["the inverse of the right one", "run backwards"]),
+        (lambda n: factor_with(n, returns="one minus"), ["1 - factor, the fraction lost per step"]),
+        (factor_from_endpoints, ["only the first and the last distance", "all 6 distances"]),
+        (factor_through_the_origin, ["through ln(norm) = 0 at distance 0"]),
+        (factor_from_ratios, ["averaged the ratios of neighbouring norms"]),
+        (lambda n: factor_with(n, index=1), ["exponentiated the intercept", "element [0]"]),
+        (lambda n: factor_with(n, fit="swapped"), ["fitted the distances against ln(norm)"]),
+        (lambda n: factor_with(n, rows="log of mean"), ["averaged the norms over the sequences before",
+                                                         "shape (3, 7)"]),
+        (lambda n: factor_with(n, rows="first"), ["only the first sequence (row 0)", "all 3 rows"]),
+        (lambda n: factor_with(n, rows="mean of factors"), ["averaged the factors of the rows"]),
+        (lambda n: factor_with(n, rows="axis 1"), ["averaged over the distances (axis 1)"]),
+        (lambda n: factor_with(n, rows="flattened"), ["flattened the rows into one long sequence"]),
+        (lambda n: factor_with(n, returns="per row"),
+         ["one value inside a container (ndarray of shape (1,))"]),
+        (lambda n: factor_with(n, returns="per row") if n.ndim == 2 else factor_with(n),
+         ["one value per sequence (ndarray of shape (3,))", "for all the sequences together", "(3, 7)"]),
+        (lambda n: factor_with(n, returns="list"), ["one value inside a container (list of 1 item)"]),
+        (lambda n: f"{factor_with(n):.3f}", ["return one number", "you returned str"]),
+        (lambda n: np.log(n), ["one value per distance (ndarray of shape (6,))"]),
+        (lambda n: None, ["returned None", "forget to `return` the factor"]),
+        (lambda n: factor_with(n) + 0.01, ["your factor is 0.718", "expected 0.708", "np.exp(slope)"]),
+        (lambda n: float("nan"), ["you returned nan", "a positive number"]),
+    ],
+    ids=["norms", "no exp", "decades", "log10 with exp", "ln with 10**", "log2 with exp", "sign", "backwards",
+         "one minus", "endpoints", "origin", "ratios", "intercept", "swapped", "log of mean", "first row",
+         "mean of factors", "axis 1", "flattened", "per row", "per row, 2-D", "list of one", "string",
+         "per distance", "None", "off", "NaN"],
+)
+def test_per_step_factor_mistakes_are_named(answer, phrases):
+    assert_named(check_per_step_factor, answer, _TITLE_34, phrases)
+
+
+def test_per_step_factor_stub_and_changed_norms(capsys):
+    def stub(norms):
+        raise NotImplementedError
+
+    check_per_step_factor(stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+    def logs_in_place(norms):
+        np.log(norms, out=norms)  # the caller's array
+        distances = np.arange(1, norms.shape[-1] + 1)
+        return math.exp(np.polyfit(distances, np.atleast_2d(norms).mean(axis=0), 1)[0])
+
+    assert "changed its input `norms` in place" in failure(check_per_step_factor, logs_in_place)
+
+
+def test_per_step_factor_that_handles_one_sequence_only_is_told_about_rows():
+    def one_dimensional_only(norms):
+        return math.exp(np.polyfit(np.arange(1, len(norms) + 1), np.log(norms), 1)[0])
+
+    message = failure(check_per_step_factor, one_dimensional_only)
+    assert "shape (3, 7)" in message and "raised TypeError" in message

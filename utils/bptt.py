@@ -12,9 +12,9 @@ products appear transposed (``x_t @ U.T``), exactly like Keras's ``kernel = U^T`
 The functions are the references the chapter's exercises are checked against and the
 implementations its narrative uses: one backward step, the BPTT gradient of ``W`` for one
 sequence, the full loss and gradients (optionally truncated), clipping by the global
-norm, the Jacobian product that makes gradients vanish or explode, and the recurrent
-matrices compared in the chapter (random with a chosen spectral radius, orthogonal,
-identity).
+norm, the Jacobian product that makes gradients vanish or explode and the factor by which
+its norm changes per step, and the recurrent matrices compared in the chapter (random with a
+chosen spectral radius, orthogonal, identity).
 """
 
 from __future__ import annotations
@@ -196,3 +196,24 @@ def log_slope(distances: np.ndarray, norms: np.ndarray) -> float:
     """Least-squares slope of ``log10(norms)`` against ``distances``: decades per step."""
     logs = np.log10(np.maximum(np.asarray(norms, dtype=float), np.finfo(float).tiny))
     return float(np.polyfit(np.asarray(distances, dtype=float), logs, 1)[0])
+
+
+def per_step_factor(norms: np.ndarray) -> float:
+    """The factor by which Jacobian norms change per step back in time (exercise 3.4's reference).
+
+    ``norms`` holds ``||ds_T / ds_{T-j}||`` for the distances ``j = 1 .. J`` (as
+    :func:`jacobian_norms` returns them): shape ``(J,)`` for one sequence, or ``(R, J)`` for
+    ``R`` sequences, one per row. Fits a straight line to ``ln(norm)`` against ``j`` by least
+    squares (for several sequences, to the mean of ``ln(norm)`` over the rows at each distance,
+    which is the same as fitting all ``R * J`` points) and returns ``exp(slope)``: below 1 the
+    gradient vanishes, above 1 it explodes. Every norm must be positive and ``J >= 2``.
+    """
+    norms = np.asarray(norms, dtype=float)
+    if norms.ndim not in (1, 2) or norms.shape[-1] < 2 or norms.size == 0:
+        raise ValueError(f"norms must have shape (J,) or (R, J) with J >= 2 distances, got {norms.shape}.")
+    if not np.all(np.isfinite(norms)) or np.any(norms <= 0):
+        raise ValueError("every norm must be positive and finite: clip zeros first, "
+                         "e.g. np.maximum(norms, 1e-300).")
+    logs = np.log(norms).reshape(-1, norms.shape[-1]).mean(axis=0)
+    distances = np.arange(1, logs.size + 1, dtype=float)
+    return float(np.exp(np.polyfit(distances, logs, 1)[0]))

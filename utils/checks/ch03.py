@@ -1,19 +1,23 @@
-"""Checkers for chapter 3: one backward step, the BPTT gradient of W, clipping by global norm.
+"""Checkers for chapter 3: one backward step (3.1), the BPTT gradient of W (3.2), clipping by
+global norm (3.3) and the per-step factor of the Jacobian norms (3.4, an experiment: how the
+scale of the input weights changes how fast the gradient vanishes).
 
 Each checker compares the learner's answer with the reference in :mod:`utils.bptt` on
 several inputs and, when it differs, tests it against the wrong answers learners
 plausibly write (a transposed weight, a missing tanh derivative, only the last step's
-term, clipping each array on its own...) so that the message names the mistake.
+term, clipping each array on its own, a line fitted to the norms instead of their logarithms,
+the slope returned without exponentiating...) so that the message names the mistake.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from utils.bptt import backward_step, clip_by_global_norm, global_norm, grad_W
+from utils.bptt import backward_step, clip_by_global_norm, global_norm, grad_W, per_step_factor
 from utils.checking import (
     Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
 )
@@ -224,4 +228,149 @@ def check_clip_by_global_norm(answer: Callable[..., Any]) -> int:
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
             expect_close(g, e, f"clipped gradient {i} ({on})", atol=1e-8,
                          hint="scale = min(1, max_norm / sqrt(sum of squares of all entries)).")
+    return len(cases)
+
+
+# Exercise 3.4 -----------------------------------------------------------------------------------
+
+
+def _factor_cases() -> list[tuple[np.ndarray, str]]:
+    """Noisy exponential norms: 1-D, several rows with different sizes and slopes, as many rows as
+    distances (an axis mix-up gives a wrong value instead of an error), the minimum of two
+    distances, and one sequence given as a single row."""
+    rng = np.random.default_rng(34)
+
+    def rows(start: Sequence[float], factor: Sequence[float], distances: int, noise: float) -> np.ndarray:
+        j = np.arange(1, distances + 1)
+        noisy = rng.normal(0.0, noise, (len(start), distances))
+        return np.exp(np.log(start)[:, None] + np.log(factor)[:, None] * j + noisy)
+
+    return [
+        (rows([1.8], [0.7], 6, 0.15)[0], "one sequence of 6 distances, shape (6,), a vanishing gradient"),
+        (rows([0.2, 1.0, 5.0], [1.1, 1.25, 1.3], 7, 0.1),
+         "3 sequences of 7 distances, shape (3, 7), an exploding gradient, rows of very different sizes"),
+        (rows([0.5, 2.0, 1.0, 0.3], [0.8, 0.95, 0.9, 0.85], 4, 0.1),
+         "4 sequences of 4 distances, shape (4, 4)"),
+        (np.array([0.9, 0.5]), "the fewest distances, two: shape (2,)"),
+        (rows([3.0], [0.97], 5, 0.05), "one sequence given as one row, shape (1, 5)"),
+    ]
+
+
+def _factor_suspects(norms: np.ndarray) -> list[tuple[float | None, str]]:
+    """What the plausible wrong answers return on ``norms``, each with the message that names it."""
+    table = np.atleast_2d(norms)
+    n_rows, n_distances = table.shape
+    logs = np.log(table)
+    mean_logs = logs.mean(axis=0)
+    j = np.arange(1, n_distances + 1, dtype=float)
+    slope, intercept = np.polyfit(j, mean_logs, 1)
+    several = n_rows > 1
+
+    def factor(x: np.ndarray, y: np.ndarray) -> float:
+        return math.exp(np.polyfit(x, y, 1)[0])
+
+    fit = "fit np.log(norms) against the distances 1 .. J with np.polyfit(distances, logs, 1)"
+    bases = ("the logarithm you fitted and the power you undid it with have different bases: use np.log "
+             "with np.exp (or np.log10 with 10 ** slope).")
+    with np.errstate(all="ignore"):
+        return [
+            (factor(j, table.mean(axis=0)),
+             "you fitted a line to the norms themselves, not to their logarithms: an exponential decay is "
+             f"a straight line only on a log scale, so {fit}."),
+            (slope,
+             "you returned the slope of ln(norm), which is the logarithm of the factor: return "
+             "np.exp(slope)."),
+            (slope / math.log(10),
+             "you returned the slope of log10(norm), in decades per step (as in section 3's table): the "
+             "factor per step is 10 ** slope."),
+            (math.exp(slope / math.log(10)), bases),
+            (math.exp(slope / math.log(2)), bases),
+            (10.0**slope, bases),
+            (math.exp(-slope),
+             "your factor is the inverse of the right one (the sign of the slope is flipped, or the "
+             "distances run backwards): norms[..., 0] is distance 1, the nearest step, and the factor is "
+             "exp(+slope)."),
+            (1.0 - math.exp(slope),
+             "you returned 1 - factor, the fraction lost per step: return the factor itself, below 1 when "
+             "the gradient vanishes and above 1 when it explodes."),
+            (math.exp((mean_logs[-1] - mean_logs[0]) / (n_distances - 1)),
+             f"you used only the first and the last distance: {fit}, through all {n_distances} distances, "
+             "so that one noisy norm does not decide."),
+            (math.exp(float(j @ mean_logs) / float(j @ j)),
+             "you forced the fitted line through ln(norm) = 0 at distance 0 (no intercept): fit the "
+             "intercept too, np.polyfit(distances, logs, 1)."),
+            (float(np.mean(table[:, 1:] / table[:, :-1])),
+             f"you averaged the ratios of neighbouring norms: {fit} instead (least squares on the "
+             "logarithms)."),
+            (math.exp(intercept),
+             "you exponentiated the intercept: np.polyfit(x, y, 1) returns [slope, intercept], so the slope "
+             "is element [0]."),
+            (factor(mean_logs, j),
+             "you fitted the distances against ln(norm): np.polyfit(x, y, 1) takes the distances (x) first "
+             "and ln(norm) (y) second."),
+            (factor(j, np.log(table.mean(axis=0))) if several else None,
+             "you averaged the norms over the sequences before taking logarithms: take np.log of every norm "
+             "first, then the mean over the rows (axis 0), so that the largest row does not dominate."),
+            (factor(j, logs[0]) if several else None,
+             f"you used only the first sequence (row 0): average ln(norm) over all {n_rows} rows at each "
+             "distance, then fit."),
+            (float(np.mean([factor(j, row) for row in logs])) if several else None,
+             "you averaged the factors of the rows: average ln(norm) over the rows (or the slopes) first, "
+             "then exponentiate once."),
+            (factor(np.arange(1, n_rows + 1), logs.mean(axis=1)) if several else None,
+             "you averaged over the distances (axis 1): each row of norms is one sequence and each column "
+             "one distance, so average ln(norm) over axis 0, the sequences."),
+            (factor(np.arange(1, logs.size + 1), logs.ravel()) if several else None,
+             "you flattened the rows into one long sequence: every row starts again at distance 1, so "
+             "average ln(norm) over the rows at each distance (or repeat the distances 1 .. J for every "
+             "row)."),
+        ]
+
+
+def _same_factor(got: float, wanted: float) -> bool:
+    return math.isclose(got, wanted, rel_tol=1e-6, abs_tol=1e-9)
+
+
+def _one_factor(result: Any, norms: np.ndarray, on: str) -> float:
+    """The learner's factor as a float, or a sentence saying what came back instead."""
+    if result is None:
+        raise Mistake("your function returned None: did you forget to `return` the factor?")
+    wanted = "return one number, the factor per step, a float"
+    array = np.asarray(result)
+    if isinstance(result, (bool, np.bool_, str, bytes)) or array.dtype.kind not in "iuf":
+        raise Mistake(f"{wanted}; you returned {kind_of(result)} (on {on}).")
+    if array.ndim and array.size == 1:
+        raise Mistake(f"you returned one value inside a container ({kind_of(result)}): return the number "
+                      f"itself, float(factor) (on {on}).")
+    if array.ndim:
+        rows, distances = np.atleast_2d(norms).shape
+        per = {(rows,): "one value per sequence", (distances,): "one value per distance",
+               (distances - 1,): "one value per step between neighbouring distances"}
+        what = per.get(array.shape, "several values") if rows != distances else "several values"
+        raise Mistake(f"you returned {what} ({kind_of(result)}): {wanted}, for all the sequences together "
+                      f"(on {on}).")
+    return float(array)
+
+
+@checker("3.4", "the per-step factor of the gradient")
+def check_per_step_factor(answer: Callable[..., Any]) -> int:
+    """``exp`` of the least-squares slope of the mean ``ln(norm)`` over the rows, against distances 1 .. J."""
+    cases = _factor_cases()
+    for norms, described in cases:
+        on = f"norms of {described}"
+        got = _one_factor(call(answer, norms.copy(), on=on), norms, on)
+        expected = per_step_factor(norms)
+        if _same_factor(got, expected):
+            continue
+        seen = f"(Seen on {on}: you returned {got:.6g}, expected {expected:.6g}.)"
+        message = named_mistake(got, _factor_suspects(norms), _same_factor)
+        if message:
+            raise Mistake(f"{message} {seen}")
+        if not math.isfinite(got):
+            raise Mistake(f"you returned {got} on {on}: every norm is positive, so the factor is a positive "
+                          "number.")
+        raise Mistake(f"your factor is {got:.6g} on {on}, expected {expected:.6g}: take np.log of the "
+                      "norms, average them over the rows (axis 0) if there are several sequences, fit a "
+                      "line against the distances 1 .. J with np.polyfit(distances, logs, 1) and return "
+                      "np.exp(slope).")
     return len(cases)

@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -227,15 +227,23 @@ def folder_size(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
-def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, out: Path = BOOK,
-          force: bool = False, build_dir: Path = execution.BUILD) -> Path:
-    """Execute (where needed), lay out, build and check the book; return the folder of its HTML."""
+def executed_copies(notebooks: Sequence[Path] | None, *, mode: str, backend: str, force: bool, build_dir: Path,
+                    what: str) -> list[execution.Outcome]:
+    """Up-to-date executed copies of ``notebooks`` (default: every solution); BookError if one fails."""
     notebooks = list(notebooks or sorted(execution.SOLUTIONS.glob("*.ipynb")))
-    start = time.perf_counter()
     outcomes = execution.execute(notebooks, mode=mode, backend=backend, force=force, build=build_dir)
     failed = [outcome.notebook.name for outcome in outcomes if outcome.error]
     if failed:
-        raise BookError(f"{len(failed)} notebook(s) failed to run, so the book is not built: {', '.join(failed)}.")
+        raise BookError(f"{len(failed)} notebook(s) failed to run, so {what} not built: {', '.join(failed)}.")
+    return outcomes
+
+
+def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, out: Path = BOOK,
+          force: bool = False, build_dir: Path = execution.BUILD) -> Path:
+    """Execute (where needed), lay out, build and check the book; return the folder of its HTML."""
+    start = time.perf_counter()
+    outcomes = executed_copies(notebooks, mode=mode, backend=backend, force=force, build_dir=build_dir,
+                               what="the book is")
     executed = time.perf_counter()
     copies = [outcome.copy for outcome in outcomes]
     prepare(copies, out / "source")
@@ -253,20 +261,27 @@ def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, o
     return out / "html"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build the course's HTML book into build/book/html/.")
+def command_line(description: str, build_function: Callable[..., Path], out: Path,
+                 argv: list[str] | None = None) -> int:
+    """The command line shared by the book and the slides: parse, build, report errors plainly."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb")
     parser.add_argument("--mode", choices=execution.MODES, default="full")
     parser.add_argument("--backend", choices=execution.BACKENDS, default="jax")
-    parser.add_argument("--out", type=Path, default=BOOK)
+    parser.add_argument("--out", type=Path, default=out)
     parser.add_argument("--force", action="store_true", help="execute every notebook again")
     args = parser.parse_args(argv)
     try:
-        build(mode=args.mode, backend=args.backend, notebooks=args.notebooks, out=args.out, force=args.force)
+        build_function(mode=args.mode, backend=args.backend, notebooks=args.notebooks, out=args.out,
+                       force=args.force)
     except (BookError, execution.ExecutionError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command_line("Build the course's HTML book into build/book/html/.", build, BOOK, argv)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Keys: arrows to move, ``s`` for the speaker view, ``f`` for full screen, ``o`` f
 
 from __future__ import annotations
 
-import argparse
 import copy
 import html
 import re
@@ -28,7 +27,7 @@ from pathlib import Path
 import nbformat
 
 from utils import execution
-from utils.book import BookError, mathjax_folder, scan
+from utils.book import BookError, command_line, executed_copies, mathjax_folder, scan
 from utils.exercises import BEGIN, stub_source
 from utils.files import write_text_atomically
 
@@ -180,12 +179,9 @@ def _title(notebook: nbformat.NotebookNode, fallback: str) -> str:
 def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, out: Path = SLIDES,
           force: bool = False, build_dir: Path = execution.BUILD) -> Path:
     """Execute (where needed) and convert every chapter; return the folder of the decks."""
-    notebooks = list(notebooks or sorted(execution.SOLUTIONS.glob("*.ipynb")))
     start = time.perf_counter()
-    outcomes = execution.execute(notebooks, mode=mode, backend=backend, force=force, build=build_dir)
-    failed = [outcome.notebook.name for outcome in outcomes if outcome.error]
-    if failed:
-        raise BookError(f"{len(failed)} notebook(s) failed to run, so no slides are built: {', '.join(failed)}.")
+    outcomes = executed_copies(notebooks, mode=mode, backend=backend, force=force, build_dir=build_dir,
+                               what="the slides are")
     executed = time.perf_counter()
     for folder, source in (("reveal.js", revealjs_folder()), ("mathjax", mathjax_folder())):
         if (out / folder).exists():
@@ -209,19 +205,7 @@ def build(*, mode: str, backend: str, notebooks: Sequence[Path] | None = None, o
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Build one reveal.js deck per chapter into build/slides/.")
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every solutions/*.ipynb")
-    parser.add_argument("--mode", choices=execution.MODES, default="full")
-    parser.add_argument("--backend", choices=execution.BACKENDS, default="jax")
-    parser.add_argument("--out", type=Path, default=SLIDES)
-    parser.add_argument("--force", action="store_true", help="execute every notebook again")
-    args = parser.parse_args(argv)
-    try:
-        build(mode=args.mode, backend=args.backend, notebooks=args.notebooks, out=args.out, force=args.force)
-    except (BookError, execution.ExecutionError, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
+    return command_line("Build one reveal.js deck per chapter into build/slides/.", build, SLIDES, argv)
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ CHECKERS = [
     pytest.param(ch04.check_lstm_step, gated.lstm_step, "4.1", 3, id="4.1"),
     pytest.param(ch04.check_gru_step, gated.gru_step, "4.2", 6, id="4.2"),
     pytest.param(ch04.check_parameter_count, gated.parameter_count, "4.3", 16, id="4.3"),
+    pytest.param(ch04.check_gradient_reach, gated.gradient_reach, "4.4", 6, id="4.4"),
     pytest.param(ch05.check_normalise_splits, normalise_splits, "5.1", 3, id="5.1"),
     pytest.param(ch05.check_forecast_windows, forecast_windows, "5.2", 8, id="5.2"),
     pytest.param(ch05.check_word_start_labels, word_start_labels, "5.3", 5, id="5.3"),

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from checkerfailures import failure
+from checkerfailures import assert_named, failure
 
 from utils import gated
-from utils.checks.ch04 import check_gru_step, check_lstm_step, check_parameter_count
+from utils.checks.ch04 import check_gradient_reach, check_gru_step, check_lstm_step, check_parameter_count
 
 
 def sigmoid(a):
@@ -246,6 +246,126 @@ def test_parameter_count_that_ignores_reset_after():
     assert "with reset_after=False the GRU has one bias per block" in failure(check_parameter_count, ignores)
 
 
+# Exercise 4.4: how far back the gradient reaches ------------------------------------------------
+
+
+def reach_loop(log_gradients, drop):
+    """A right answer written as a loop over the distances."""
+    reach = 0
+    for k, value in enumerate(log_gradients):
+        if value - log_gradients[0] >= -drop:
+            reach = k
+    return reach
+
+
+def reach_from_the_end(log_gradients, drop):
+    """A right answer that walks back from the far end and stops at the first distance within drop."""
+    logs = np.asarray(log_gradients)
+    for k in range(len(logs) - 1, -1, -1):
+        if logs[0] - logs[k] <= drop:
+            return k
+
+
+def reach_in_norms(log_gradients, drop):
+    """A right answer that goes back to norms: within a factor 10 ** drop."""
+    norms = 10.0 ** np.asarray(log_gradients, dtype=float)
+    return np.flatnonzero(norms * 10.0 ** drop >= norms[0]).max()    # an np.int64
+
+
+def test_gradient_reach_alternative_correct_answers_pass(capsys):
+    for answer in (reach_loop, reach_from_the_end, reach_in_norms, lambda logs, drop: float(gated.gradient_reach(logs, drop))):
+        check_gradient_reach(answer)
+    assert capsys.readouterr().out.count("passed all 6 checks") == 4
+
+
+def reach_with(log_gradients, drop, *, start="first", rule="last within", compare=">=", threshold="log"):
+    """A learner's reach with one slip: where the fall is measured from, which distance is returned, how."""
+    logs = np.asarray(log_gradients, dtype=float)
+    base = {"first": logs[0], "last": logs[-1], "max": logs.max()}[start]
+    limit = {"log": base - drop, "norms": base - drop, "divided": base / 10 ** drop,
+             "log10 drop": base - np.log10(drop)}[threshold]
+    values = 10 ** logs if threshold == "norms" else logs  # norms compared with a log10 threshold
+    if compare == ">=":
+        within = values >= limit
+    elif compare == ">":
+        within = values > limit
+    else:  # "abs"
+        within = np.abs(values - base) <= drop
+    if rule == "last within":
+        return int(np.nonzero(within)[0][-1])
+    if rule == "first below":
+        return int(np.argmax(~within))
+    if rule == "first stretch":
+        return int(np.argmax(~within)) - 1 if not within.all() else len(logs) - 1
+    if rule == "count":
+        return int(within.sum())
+    if rule == "count - 1":
+        return int(np.count_nonzero(within)) - 1
+    if rule == "plus one":
+        return int(np.nonzero(within)[0][-1]) + 1
+    if rule == "minus one":
+        return int(np.nonzero(within)[0][-1]) - 1
+    if rule == "time":
+        return len(logs) - 1 - int(np.nonzero(within)[0][-1])
+    raise ValueError(rule)
+
+
+def reach_in_time_order(log_gradients, drop):
+    """Takes the array to run over time, t = 1 .. T: the last entry is distance 0."""
+    logs = np.asarray(log_gradients)[::-1]
+    return int(np.nonzero(logs >= logs[0] - drop)[0].max())
+
+
+_TITLE_44 = "Exercise 4.4 (how far back the gradient reaches): "
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrases"),
+    [
+        (lambda logs, drop: reach_with(logs, drop, start="last"), ["from the wrong end of the array",
+                                                                    "you returned 15, expected 11"]),
+        (reach_in_time_order, ["from the wrong end of the array", "log_gradients[0] is the gradient of the last input"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="first below"), ["the first distance at which the gradient",
+                                                                          "still within drop"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="first stretch"),
+         ["you stopped at the first dip", "comes back within drop", "not monotone", "you returned 5"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="count"), ["you counted the distances within drop"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="count - 1"), ["you counted the distances within drop"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="plus one"), ["one step too large", "not k + 1"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="minus one"), ["one step too small"]),
+        (lambda logs, drop: reach_with(logs, drop, rule="time"), ["T - 1 - k", "counted from the start"]),
+        (lambda logs, drop: reach_with(logs, drop, threshold="divided"), ["divided log_gradients[0] by 10 ** drop",
+                                                                          "a subtraction"]),
+        (lambda logs, drop: reach_with(logs, drop, threshold="norms"), ["compared the norms 10 ** log_gradients"]),
+        (lambda logs, drop: reach_with(logs, drop, threshold="log10 drop"), ["you took log10(drop)"]),
+        (lambda logs, drop: reach_with(logs, drop, start="max"), ["from the largest value of the curve"]),
+        (lambda logs, drop: reach_with(logs, drop, compare=">"), ["fallen by exactly drop", "not >",
+                                                                   "8 distances", "drop=0.5"]),
+        (lambda logs, drop: reach_with(logs, drop, compare="abs"), ["grows by more than drop", "without abs",
+                                                                     "drop=2"]),
+        (lambda logs, drop: gated.gradient_reach(logs, drop) - 10, ["your reach is 1 on", "expected 11"]),
+        (lambda logs, drop: len(logs) + 2, ["not a distance of this curve", "from 0 to T - 1 = 15"]),
+        (lambda logs, drop: np.nonzero(logs >= logs[0] - drop)[0], ["return one distance", "ndarray of shape (9,)"]),
+        (lambda logs, drop: logs >= logs[0] - drop, ["return one distance", "whole mask"]),
+        (lambda logs, drop: logs[gated.gradient_reach(logs, drop)], ["you returned 0.6, which is not a whole number",
+                                                                     "not a log10 value"]),
+        (lambda logs, drop: bool(gated.gradient_reach(logs, drop)), ["a truth value"]),
+        (lambda logs, drop: np.zeros(0), ["an empty array"]),
+    ],
+)
+def test_gradient_reach_mistakes_are_named(answer, phrases):
+    assert_named(check_gradient_reach, answer, _TITLE_44, phrases)
+
+
+def test_gradient_reach_that_writes_into_its_input():
+    def sorts_in_place(log_gradients, drop):
+        reach = gated.gradient_reach(log_gradients, drop)
+        log_gradients.sort()
+        return reach
+
+    assert "changed its input `log_gradients` in place" in failure(check_gradient_reach, sorts_in_place)
+
+
 # Inputs left alone, unfinished answers, empty results ------------------------------------------------
 
 
@@ -264,6 +384,10 @@ def gru_reset_before_only(x_t, s_prev, U, W, b, reset_after):
     return gated.gru_step(x_t, s_prev, U, W, b, reset_after)
 
 
+def _unfinished():
+    raise NotImplementedError
+
+
 def count_without_gru_yet(cell, n, d, reset_after=True):
     block = d * n + d * d + d
     if cell == "simple":
@@ -280,6 +404,8 @@ def count_without_gru_yet(cell, n, d, reset_after=True):
         (check_lstm_step, lambda *a: (np.zeros(0), gated.lstm_step(*a)[1]), ["your s_t is empty", "no values"]),
         (check_gru_step, gru_reset_before_only,
          ["unfinished", "NotImplementedError on reset_after=True, n=3, d=2", "the 3 earlier cases passed"]),
+        (check_gradient_reach, lambda logs, drop: gated.gradient_reach(logs, drop) if len(logs) > 1 else _unfinished(),
+         ["unfinished", "NotImplementedError on log_gradients of 1 distances", "the 5 earlier cases passed"]),
         (check_parameter_count, count_without_gru_yet,
          ["unfinished", "NotImplementedError on cell='gru', reset_after=True, n=3, d=5", "earlier cases passed"]),
     ],

@@ -230,6 +230,42 @@ def test_parameter_count_refuses_an_unknown_cell():
         gated.parameter_count("transformer", 3, 5)
 
 
+# How far back the gradient reaches ------------------------------------------------------------------
+
+
+def test_gradient_reach_is_the_last_distance_within_drop():
+    falling = np.array([-0.5, -0.9, -1.4, -1.45, -2.2])
+    assert gated.gradient_reach(falling, 1.0) == 3
+    assert gated.gradient_reach(falling, 0.0) == 0
+    assert gated.gradient_reach(falling, 5) == 4
+    dip = np.array([0.5, 0.2, -0.7, 0.1, -0.6, -1.1])               # below -0.5 at 2, back within at 3
+    assert gated.gradient_reach(dip, 1.0) == 3
+    assert gated.gradient_reach(np.array([-1.0, -1.25, -1.5, -1.75]), 0.5) == 2   # exactly drop below: within
+    assert gated.gradient_reach(np.array([-1.0, 3.0, -4.0, 2.0]), 1.0) == 3       # a rise counts as reaching
+    assert gated.gradient_reach([0.3], 1.0) == 0
+    assert gated.gradient_reach(np.array([-2.0, -np.inf, np.nan, -2.5]), 1.0) == 3  # zero or NaN: not within
+    assert isinstance(gated.gradient_reach(falling.astype("float32"), np.float32(1.0)), int)
+
+
+def test_gradient_reach_of_a_geometric_decay_is_drop_over_decades_per_step():
+    distances = np.arange(60)
+    for rate in (0.12, 0.5, 0.73, 0.95):                            # the gradient keeps `rate` per step
+        logs = distances * np.log10(rate) - 0.6
+        expected = min(int(np.floor(1.0 / -np.log10(rate))), 59)
+        assert gated.gradient_reach(logs, 1.0) == expected
+
+
+def test_gradient_reach_refuses_what_it_cannot_read():
+    with pytest.raises(ValueError, match="non-empty 1-D array"):
+        gated.gradient_reach(np.zeros(0), 1.0)
+    with pytest.raises(ValueError, match="non-empty 1-D array"):
+        gated.gradient_reach(np.zeros((2, 3)), 1.0)
+    with pytest.raises(ValueError, match="finite log10 value"):
+        gated.gradient_reach(np.array([-np.inf, -1.0]), 1.0)
+    with pytest.raises(ValueError, match="at least 0"):
+        gated.gradient_reach(np.array([0.0, -1.0]), -1.0)
+
+
 # The chapter 4 notebook builds these cells in front of the learner ------------------------------
 
 

@@ -31,6 +31,9 @@ into ``keras.layers.LSTM`` and ``keras.layers.GRU`` and back.
 importable from here) move weights between these layers and Keras's, and to and from course
 notation.
 
+:func:`gradient_reach` reads chapter 4's gradient probe: how many steps back the gradient stays
+within a given number of orders of magnitude of its value at the last input.
+
 Chapter 4 builds these cells in front of the learner; later chapters import them from here.
 """
 
@@ -47,7 +50,8 @@ from utils.cells import copy_weights, course_matrices, positive_units, set_cours
 
 __all__ = [
     "CELLS", "GRU_GATES", "LSTM_GATES", "GRUCell", "LSTMCell", "copy_weights", "course_gru", "course_lstm",
-    "course_matrices", "gru_forward", "gru_parameter_count", "gru_step", "lstm_forward", "lstm_parameter_count",
+    "course_matrices", "gradient_reach", "gru_forward", "gru_parameter_count", "gru_step", "lstm_forward",
+    "lstm_parameter_count",
     "lstm_step", "parameter_count", "set_course_matrices", "sigmoid", "split_gates",
 ]
 
@@ -209,6 +213,30 @@ def parameter_count(cell: str, n: int, d: int, reset_after: bool = True) -> int:
     if cell == "gru":
         return gru_parameter_count(n, d, reset_after)
     raise ValueError(f"cell must be one of {CELLS}, got {cell!r}.")
+
+
+# How far back the gradient reaches --------------------------------------------------------------
+
+
+def gradient_reach(log_gradients: np.ndarray, drop: float) -> int:
+    """The largest distance at which the gradient is within ``drop`` orders of magnitude of distance 0.
+
+    ``log_gradients`` (T,) holds ``log10`` of a gradient norm at each distance ``k = 0 .. T - 1``
+    (``log_gradients[0]`` belongs to the last input): chapter 4's ``log10 ||ds_T / dx_{T-k}||``.
+    Returns the largest ``k`` with ``log_gradients[k] >= log_gradients[0] - drop``: a gradient that
+    rises counts as reaching, and a dip below the threshold does not end the reach if the curve
+    comes back. 0 when every other distance falls further; ``T - 1`` when none does.
+    """
+    logs = np.asarray(log_gradients, dtype=float)
+    if logs.ndim != 1 or logs.size == 0:
+        raise ValueError(f"log_gradients must be a non-empty 1-D array, one value per distance; got shape "
+                         f"{logs.shape}.")
+    if not np.isfinite(logs[0]):
+        raise ValueError(f"the gradient at distance 0 must be a finite log10 value, got {logs[0]}: the reach is "
+                         "measured from it.")
+    if not np.isfinite(drop) or drop < 0:
+        raise ValueError(f"drop is a number of orders of magnitude, at least 0; got {drop!r}.")
+    return int(np.flatnonzero(logs >= logs[0] - drop).max())  # distance 0 itself is always within
 
 
 # Keras cells ------------------------------------------------------------------------------------

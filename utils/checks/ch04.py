@@ -1,10 +1,19 @@
-"""Checkers for chapter 4: one LSTM step, one GRU step (both conventions), parameter counts.
+"""Checkers for chapter 4: one LSTM step, one GRU step (both conventions), parameter counts, and the
+reach of the gradient (Exercise 4.4, the chapter's experiment on the forget-gate bias).
 
 Each checker compares the learner's answer with the reference in :mod:`utils.gated` on
 several inputs and, when it differs, tests it against the wrong answers learners plausibly
 write (gate blocks in another order, a missing forget gate, the reset gate in the wrong
 place, the other update-gate convention, a forgotten second bias...) so that the message
-names the mistake.
+names the mistake. For 4.4 (``gradient_reach(log_gradients, drop)``, the largest distance at
+which a log10 gradient curve is within ``drop`` of its value at distance 0) these are: the fall
+measured from the far end or the array read in time order, the first distance below the
+threshold or the end of the first stretch above it (the curve is not monotone), the number of
+distances within instead of the largest, one step too many or too few, the distance counted from
+the start of the sequence, the log values divided by ``10 ** drop`` as if they were norms, norms
+compared with a log threshold, ``log10(drop)``, the fall measured from the curve's maximum, ``>``
+for ``>=``, and a rise above ``drop`` ending the reach (``abs``). The first case tells all but the
+last two apart; the next two catch those.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from utils.cells import simple_rnn_parameter_count
 from utils.checking import (
     Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
 )
-from utils.gated import GRU_GATES, LSTM_GATES, gru_step, lstm_step, parameter_count, sigmoid
+from utils.gated import GRU_GATES, LSTM_GATES, gradient_reach, gru_step, lstm_step, parameter_count, sigmoid
 
 _GATE_NAMES = {"i": "input gate", "f": "forget gate", "c": "candidate", "o": "output gate",
                "z": "update gate", "r": "reset gate", "h": "candidate"}
@@ -358,3 +367,146 @@ def check_parameter_count(answer: Callable[..., Any]) -> int:
         raise Mistake(f"for {_describe(cell, reset_after)}, n={n}, d={d} you gave {given[index]:g}, expected "
                       f"{expected[index]}: {blocks} of U (d x n), W (d x d) and b (d){extra}.")
     return n_checks
+
+
+# Exercise 4.4 -----------------------------------------------------------------------------------
+
+
+def _reach_cases() -> list[tuple[np.ndarray, float, str]]:
+    """(log_gradients, drop, description). The first curve starts above drop, rises above its start, dips
+    below the threshold and comes back, so that every slip but two gives its own distance; the second
+    has a value exactly drop below distance 0 (binary fractions, exact in any order of operations),
+    the third a rise by more than drop; then a flat float32 curve (reach T - 1, like a forget bias of 3),
+    a steep one (reach 0) and a single distance."""
+    slow = np.concatenate([[-0.65], -0.87 - 0.004 * np.arange(29)]).astype("float32")
+    curves = [
+        (np.array([1.5, 2.0, 1.8, 1.8, 1.2, 0.9, 0.3, 1.1, 0.3, -0.1, 0.7, 0.6, 0.3, 0.3, 0.0, -1.1]), 1.0),
+        (np.array([-1.0, -1.75, -1.625, -2.0, -1.25, -2.0, -1.5, -2.0]), 0.5),
+        (np.array([0.4, -0.9, -1.7, -2.3, -2.0, -1.4, -2.0, 2.9]), 2),
+        (slow, 1.0),
+        (np.array([-0.62, -1.31, -1.94, -2.56, -3.17, -3.8]), 0.5),
+        (np.array([0.3]), 1.0),
+    ]
+    cases = []
+    for logs, drop in curves:
+        values = [round(float(v), 4) for v in logs]
+        shown = values if len(values) <= 16 else [*values[:5], "...", *values[-2:]]
+        text = ", ".join(str(v) for v in shown)
+        cases.append((logs, drop, f"log_gradients of {len(logs)} distances [{text}] ({logs.dtype}) and drop={drop}"))
+    return cases
+
+
+def _last(within: np.ndarray) -> int | None:
+    found = np.flatnonzero(within)
+    return int(found.max()) if found.size else None
+
+
+def _first(within: np.ndarray) -> int | None:
+    found = np.flatnonzero(within)
+    return int(found.min()) if found.size else None
+
+
+_REACH_MESSAGES = {
+    "wrong end": "you measured from the wrong end of the array: log_gradients is indexed by distance, so "
+                 "log_gradients[0] is the gradient of the last input (distance 0) and log_gradients[-1] that of the "
+                 "first; the reach starts at log_gradients[0] and runs to larger indices.",
+    "first dip": "you stopped at the first dip: the curve falls more than drop below log_gradients[0] and then comes "
+                 "back within drop at a larger distance. It is not monotone; the reach is the largest distance k with "
+                 "log_gradients[k] >= log_gradients[0] - drop, wherever it lies.",
+    "first below": "you returned the first distance at which the gradient has fallen more than drop below "
+                   "log_gradients[0]: the reach is the last distance at which it is still within drop, "
+                   "log_gradients[k] >= log_gradients[0] - drop.",
+    "counted": "you counted the distances within drop: the reach is the largest such distance k, not how many there "
+               "are (where the curve dips below and comes back, the two differ).",
+    "one too many": "your reach is one step too large: distance 0 is log_gradients[0], so the reach is the index k of "
+                    "the last distance within drop itself, not k + 1 (the number of distances from 0 to k).",
+    "one too few": "your reach is one step too small: it is the index k of the last distance within drop, "
+                   "log_gradients[k] >= log_gradients[0] - drop, counting distance 0 as index 0.",
+    "time order": "you returned T - 1 - k, the position of that input counted from the start of the sequence: return "
+                  "the distance k itself, the index into log_gradients.",
+    "divided": "you divided log_gradients[0] by 10 ** drop as if it were a norm: the values are already log10 of the "
+               "norms, so a fall by drop orders of magnitude is a subtraction, log_gradients[0] - drop.",
+    "norms": "you compared the norms 10 ** log_gradients with a threshold in log10, log_gradients[0] - drop: compare "
+             "log10 with log10, log_gradients[k] >= log_gradients[0] - drop.",
+    "log10 drop": "you took log10(drop): drop is already a number of orders of magnitude (a difference of log10 "
+                  "values); subtract drop itself, log_gradients[0] - drop.",
+    "from the top": "you measured the fall from the largest value of the curve: the reach is measured from the "
+                    "gradient at distance 0, log_gradients[0], even where the curve rises above it.",
+    "strict": "you left out the distance whose gradient has fallen by exactly drop: it is still within drop, so "
+              "compare with >= (log_gradients[k] >= log_gradients[0] - drop), not >.",
+    "abs": "you also ended the reach where the gradient grows by more than drop: a gradient that rises above its value "
+           "at distance 0 still reaches back; only a fall counts, log_gradients[k] >= log_gradients[0] - drop, "
+           "without abs.",
+}
+"""What each plausible wrong answer to Exercise 4.4 gets told, in the order the guide lists them."""
+
+
+def _reach_suspects(logs: np.ndarray, drop: float, expected: int) -> list[tuple[int | None, str]]:
+    """What the plausible wrong answers return on this curve, each with its message."""
+    logs = np.asarray(logs, dtype=float)
+    T, threshold = len(logs), logs[0] - drop
+    within = logs >= threshold
+    first_below = _first(logs < threshold)
+    from_far_end = _first(logs >= logs[-1] - drop)
+    answers = [
+        ("wrong end", _last(logs >= logs[-1] - drop)),                                 # measured from the far end
+        ("wrong end", None if from_far_end is None else T - 1 - from_far_end),         # the array read in time order
+        ("first dip", T - 1 if first_below is None else first_below - 1),
+        ("first below", first_below),
+        ("counted", int(within.sum())),
+        ("counted", int(within.sum()) - 1),
+        ("one too many", expected + 1),
+        ("one too few", expected - 1),
+        ("time order", T - 1 - expected),
+        ("divided", _last(logs >= logs[0] / 10.0 ** drop)),
+        ("norms", _last(10.0 ** logs >= threshold)),
+        ("log10 drop", _last(logs >= logs[0] - np.log10(drop)) if drop > 0 else None),
+        ("from the top", _last(logs >= logs.max() - drop)),
+        ("strict", _last(logs > threshold)),
+        ("abs", _last(np.abs(logs - logs[0]) <= drop)),
+    ]
+    return [(value, _REACH_MESSAGES[name]) for name, value in answers]
+
+
+def _distance(result: Any, T: int, on: str) -> int:
+    """The learner's result as one whole number, or a sentence saying why it is not one."""
+    if result is None:
+        raise Mistake("your function returned None: did you forget to `return` the distance?")
+    if isinstance(result, (bool, np.bool_)):
+        raise Mistake(f"you returned {result}, a truth value: return the distance k itself, a whole number from 0 "
+                      f"to T - 1 = {T - 1} (on {on}).")
+    number = as_array(result, "your reach")
+    if number.size == 0:
+        raise Mistake(f"you returned an empty array (on {on}): return one distance, a whole number. (Distance 0 is "
+                      "always within drop of itself, so there is always at least one.)")
+    if number.size > 1:
+        raise Mistake(f"you returned {kind_of(result)}: return one distance, the largest k with log_gradients[k] >= "
+                      f"log_gradients[0] - drop, not every distance or the whole mask (on {on}).")
+    value = float(number.reshape(()))
+    if not np.isfinite(value) or value != round(value):
+        raise Mistake(f"you returned {value:g}, which is not a whole number: the reach is a distance, an index into "
+                      f"log_gradients, not a log10 value (on {on}).")
+    return int(round(value))
+
+
+@checker("4.4", "how far back the gradient reaches")
+def check_gradient_reach(answer: Callable[..., Any]) -> int:
+    """The largest ``k`` with ``log_gradients[k] >= log_gradients[0] - drop``, on curves that tell the slips apart."""
+    cases = _reach_cases()
+    for logs, drop, on in cases:
+        got = _distance(call(answer, logs.copy(), drop, on=on), len(logs), on)
+        expected = gradient_reach(logs, drop)
+        if got == expected:
+            continue
+        seen = f"(Seen on {on}: you returned {got}, expected {expected}.)"
+        message = named_mistake(got, _reach_suspects(logs, drop, expected), lambda a, b: a == b)
+        raise Mistake(f"{message} {seen}" if message else _other_reach_mistake(got, expected, len(logs), on))
+    return len(cases)
+
+
+def _other_reach_mistake(got: int, expected: int, T: int, on: str) -> str:
+    """The message for a reach that no suspect explains."""
+    if not 0 <= got < T:
+        return f"your reach {got} is not a distance of this curve: distances run from 0 to T - 1 = {T - 1} (on {on})."
+    return (f"your reach is {got} on {on}, expected {expected}: the reach is the largest distance k with "
+            "log_gradients[k] >= log_gradients[0] - drop (log_gradients[0] is distance 0).")

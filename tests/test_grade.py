@@ -48,10 +48,10 @@ def test_every_chapter_has_its_checked_exercises_in_order(chapter):
 
 
 def test_the_checker_calls_are_read_from_the_code_not_from_text():
-    assert grade._checker_calls("checks.check_rnn_step(rnn_step)") == [("check_rnn_step", "rnn_step")]
-    assert grade._checker_calls("x = 1\nchecks.check_a(f)\nchecks.check_b(g)") == [("check_a", "f"), ("check_b", "g")]
-    assert grade._checker_calls("# checks.check_a(f)\nprint('checks.check_b(g)')") == []
-    assert grade._checker_calls("def broken(:") == []
+    assert grade.checker_calls("checks.check_rnn_step(rnn_step)") == [("check_rnn_step", "rnn_step")]
+    assert grade.checker_calls("x = 1\nchecks.check_a(f)\nchecks.check_b(g)") == [("check_a", "f"), ("check_b", "g")]
+    assert grade.checker_calls("# checks.check_a(f)\nprint('checks.check_b(g)')") == []
+    assert grade.checker_calls("def broken(:") == []
 
 
 def test_the_chapter_comes_from_the_metadata_or_the_setup_call():

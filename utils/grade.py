@@ -137,7 +137,7 @@ def solution_notebook(chapter: int, repo: Path = REPO) -> Path:
     return found[0]
 
 
-def _checker_calls(source: str) -> list[tuple[str, str]]:
+def checker_calls(source: str) -> list[tuple[str, str]]:
     """``(checker, answer)`` for every ``checks.check_x(answer)`` call in a cell's source."""
     try:
         tree = ast.parse(source)
@@ -162,7 +162,7 @@ def exercises(chapter: int, repo: Path = REPO) -> list[Exercise]:
     found = []
     for cell in notebook.cells:
         if cell.cell_type == "code":
-            for checker_name, answer in _checker_calls(cell.source):
+            for checker_name, answer in checker_calls(cell.source):
                 check = getattr(module, checker_name)
                 found.append(Exercise(check.exercise, check.title, checker_name, answer))
     return found

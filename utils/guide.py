@@ -390,12 +390,19 @@ def render_chapter(plan: ChapterPlan) -> str:
     return "\n".join(lines)
 
 
+def chapter_plans(solutions: Path = REPO / "solutions", store: Path = SECTIONS, workshop_path: Path = WORKSHOP,
+                  checks_dir: Path = REPO / "utils" / "checks") -> list[ChapterPlan]:
+    """Every chapter's plan, from the notebooks, the recorded section times and the workshop file."""
+    workshop = load_workshop(workshop_path)
+    times = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
+    return [chapter_plan(path, times, workshop, checks_dir) for path in sorted(solutions.glob("*.ipynb"))]
+
+
 def render(solutions: Path = REPO / "solutions", store: Path = SECTIONS, workshop_path: Path = WORKSHOP,
            checks_dir: Path = REPO / "utils" / "checks") -> str:
     """The whole guide as Markdown."""
+    plans = chapter_plans(solutions, store, workshop_path, checks_dir)
     workshop = load_workshop(workshop_path)
-    times = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
-    plans = [chapter_plan(path, times, workshop, checks_dir) for path in sorted(solutions.glob("*.ipynb"))]
     runs = sorted({run for plan in plans for run in plan.runs})
     intro = workshop.get("guide", {}).get("introduction", "").strip()
     rule = (f"**How the minutes are counted.** A section's minutes are its prose at {WORDS_PER_MINUTE} words a "
@@ -417,10 +424,8 @@ def render(solutions: Path = REPO / "solutions", store: Path = SECTIONS, worksho
 def over_budget(solutions: Path = REPO / "solutions", store: Path = SECTIONS,
                 workshop_path: Path = WORKSHOP) -> list[str]:
     """Chapters whose 60-minute plan adds up to more than SESSION_MINUTES."""
-    workshop = load_workshop(workshop_path)
-    times = json.loads(store.read_text(encoding="utf-8")) if store.exists() else {}
-    plans = [chapter_plan(path, times, workshop, REPO / "utils" / "checks") for path in sorted(solutions.glob("*.ipynb"))]
-    return [f"{plan.name}: {plan.total(True):.0f} minutes" for plan in plans if plan.total(True) > SESSION_MINUTES]
+    return [f"{plan.name}: {plan.total(True):.0f} minutes"
+            for plan in chapter_plans(solutions, store, workshop_path) if plan.total(True) > SESSION_MINUTES]
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -30,6 +30,7 @@ from utils import execution
 from utils.book import BookError, command_line, executed_copies, mathjax_folder, scan
 from utils.exercises import BEGIN, stub_source
 from utils.files import write_text_atomically
+from utils.grade import checker_calls
 
 REPO = Path(__file__).resolve().parent.parent
 SLIDES = execution.BUILD / "slides"
@@ -37,7 +38,6 @@ TEMPLATES = REPO / "book" / "templates"
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 SCREEN = 26  # lines of text that fit on one slide at the template's font size
 IMAGE_LINES = 14  # what a figure counts as, in lines
-CHECKER_CALL = re.compile(r"\bchecks\.check_\w+\(")
 _HEADING_START = re.compile(r"\n(?=#{1,3} )")  # a line that opens with a heading, inside a cell
 
 
@@ -106,7 +106,7 @@ def slide_notebook(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
         if cell.cell_type == "code" and any(line.strip() == BEGIN for line in cell.source.splitlines()):
             cell.source = stub_source(cell.source, where=f"cell {index}")
             cell.outputs = []
-        elif cell.cell_type == "code" and CHECKER_CALL.search(cell.source):
+        elif cell.cell_type == "code" and checker_calls(cell.source):
             cell.outputs = []  # the verdict on the worked solution would not be the room's
         level = _heading_level(cell)
         size = _lines(cell)

@@ -28,6 +28,10 @@ interpolated Kneser-Ney). ``method="absolute"`` uses raw counts at every level
 **Speed.** n-grams are coded as integers in base ``|V|`` (int64) and counted with
 ``np.unique``; probabilities are looked up with ``np.searchsorted``. Fitting order 8 on
 about 420,000 characters and scoring 46,000 takes a few seconds.
+
+**Adaptation.** :func:`adaptive_bits_per_char` scores a held-out text block by block and adds
+each block to the counts once it has been scored, as a compressor adapts to the file it is
+coding: every character is still predicted from the text *before* it only.
 """
 
 from __future__ import annotations
@@ -278,6 +282,33 @@ class KneserNeyLM:
 def fit_kneser_ney(train: str | np.ndarray, order: int, vocab: CharVocab | int, **options: Any) -> KneserNeyLM:
     """``KneserNeyLM(order, vocab, **options).fit(train)``."""
     return KneserNeyLM(order, vocab, **options).fit(train)
+
+
+def adaptive_bits_per_char(train: str | np.ndarray, text: str | np.ndarray, order: int, vocab: CharVocab | int,
+                           block: int = 2_000, history: str | np.ndarray | None = None,
+                           **options: Any) -> float:
+    """Bits per character of ``text`` under a Kneser-Ney model that keeps counting as it reads.
+
+    ``text`` is cut into blocks of ``block`` characters. Block ``j`` is scored by a model fitted on
+    ``train`` plus blocks ``0 .. j-1`` of ``text`` (so no character is ever predicted from counts
+    that include it or anything after it), with the characters just before it as its history
+    (``history`` for the first block). With ``block >= len(text)`` this is the fixed model's score.
+    Smaller blocks adapt sooner and cost one fit each.
+    """
+    model = KneserNeyLM(order, vocab, **options)
+    train_ids, text_ids = model.ids(train, "train"), model.ids(text, "text")
+    if len(text_ids) == 0:
+        raise ValueError("text is empty: there are no characters to score. Pass a non-empty text.")
+    block = _check_int(block, "block", 1)
+    before = np.zeros(0, dtype=np.int64) if history is None or len(history) == 0 else model.ids(history, "history")
+    total_bits = 0.0
+    for start in range(0, len(text_ids), block):
+        seen = text_ids[:start]
+        fitted = KneserNeyLM(order, vocab, **options).fit(np.concatenate([train_ids, seen]))
+        context = np.concatenate([before, seen])[-max(order, 1):]
+        chunk = text_ids[start:start + block]
+        total_bits += fitted.bits_per_char(chunk, history=context) * len(chunk)
+    return total_bits / len(text_ids)
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import subprocess
 import sys
 import time
@@ -24,6 +22,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 TIMINGS = REPO / "results" / "timings.json"
 sys.path.insert(0, str(REPO))
+
+from utils.execution import machine, peak_child_mib  # noqa: E402  (after the path is set)
 
 
 def run_one(notebook: Path) -> dict[str, float]:
@@ -36,9 +36,7 @@ def run_one(notebook: Path) -> dict[str, float]:
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    peak_mib = peak / 1024 if platform.system() == "Linux" else peak / 2**20
-    return {"seconds": round(seconds, 1), "peak_mib": round(peak_mib, 0)}
+    return {"seconds": round(seconds, 1), "peak_mib": peak_child_mib()}
 
 
 def main() -> int:
@@ -67,7 +65,7 @@ def main() -> int:
                 print(f"FAILED {name} on {backend} ({args.mode}):\n{done.stderr[-3000:]}", file=sys.stderr)
                 continue
             figures = json.loads(done.stdout.strip().splitlines()[-1])
-            figures["machine"] = f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+            figures["machine"] = machine()
             timings.setdefault(name, {}).setdefault(backend, {})[args.mode] = figures
             print(f"{name:50s} {backend:10s} {args.mode:5s} {figures['seconds']:7.1f} s "
                   f"{figures['peak_mib']:6.0f} MiB", flush=True)

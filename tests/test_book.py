@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -75,6 +76,21 @@ def test_an_up_to_date_copy_is_reused_and_a_changed_notebook_runs_again(executed
     nbformat.write(notebook, changed)
     assert execution.digest(changed) != stamp["digest"]
 
+
+def test_the_stamped_time_and_memory_are_recorded_in_the_timings_file(executed, tmp_path: Path) -> None:
+    root, [outcome] = executed
+    stamp = nbformat.read(outcome.copy, as_version=4).metadata[execution.METADATA_KEY]
+    assert stamp["seconds"] > 0 and stamp["peak_mib"] > 10  # a kernel takes tens of MiB at least
+    timings = tmp_path / "timings.json"
+    timings.write_text('{"solutions/09_other.ipynb": {"jax": {"full": {"seconds": 1.0}}}}')
+    [line] = execution.record_timings([outcome.copy.parent], timings)
+    assert "solutions/01_small.ipynb torch quick" in line
+    table = json.loads(timings.read_text())
+    assert table["solutions/01_small.ipynb"]["torch"]["quick"] == {
+        "machine": execution.machine(), "peak_mib": stamp["peak_mib"], "seconds": stamp["seconds"]}
+    assert table["solutions/09_other.ipynb"] == {"jax": {"full": {"seconds": 1.0}}}  # other entries are kept
+    with pytest.raises(execution.ExecutionError, match="holds no executed copies"):
+        execution.record_timings([tmp_path / "empty"], timings)
 
 def test_a_failing_cell_fails_the_run_names_the_cell_and_writes_no_copy(tmp_path: Path) -> None:
     source = _write(tmp_path / "solutions", "02_broken.ipynb",

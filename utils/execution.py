@@ -14,6 +14,10 @@ A cell that raises fails the run: the notebook's name, the cell and the error ar
 copy is written for it, and the exit status is 1, so running this is also a test of every
 notebook on that backend and mode. A full-mode run also writes the chapter's results files,
 as ``make test-full`` does.
+
+Each copy's stamp also holds the run's wall time (kernel start included) and the kernel's peak
+memory; ``python -m utils.execution --record-timings build/executed/full-jax`` merges them into
+``results/timings.json``, as ``scripts/benchmark.py`` does for its own runs.
 """
 
 from __future__ import annotations
@@ -22,8 +26,11 @@ import argparse
 import datetime
 import hashlib
 import copy
+import json
 import os
+import platform
 import re
+import resource
 import subprocess
 import sys
 import time
@@ -44,6 +51,7 @@ METADATA_KEY = "course_execution"
 # The modules that build from executed copies, which no notebook imports: editing them does not
 # make a copy stale.
 BUILDERS = frozenset({"execution.py", "book.py", "slides.py", "guide.py", "grade.py"})
+TIMINGS = REPO / "results" / "timings.json"
 
 
 class ExecutionError(RuntimeError):
@@ -142,14 +150,52 @@ def _run_in_this_process(source: Path, target: Path, mode: str, backend: str, so
     except CellExecutionError as error:
         raise ExecutionError(f"{source.name} failed on {backend} ({mode} mode):\n{error}") from None
     seconds = time.perf_counter() - start
+    peak_mib = peak_child_mib()  # the kernel has exited: nbclient shuts it down after the last cell
     errors = error_outputs(notebook)
     if errors:  # a cell tagged raises-exception is allowed to fail; none of the course's is
         raise ExecutionError(f"{source.name} has error outputs on {backend} ({mode} mode): " + "; ".join(errors))
     notebook.metadata[METADATA_KEY] = {
         "mode": mode, "backend": backend, "digest": source_digest, "seconds": round(seconds, 1),
-        "date": datetime.date.today().isoformat(), "source": source.name,
+        "peak_mib": peak_mib, "date": datetime.date.today().isoformat(), "source": source.name,
     }
     write_text_atomically(target, nbformat.writes(notebook) + "\n")
+
+
+def peak_child_mib() -> float:
+    """Peak resident memory (MiB) of the largest child process this process has waited for."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return round(peak / 1024 if platform.system() == "Linux" else peak / 2**20, 0)  # KiB on Linux, bytes on macOS
+
+
+def machine() -> str:
+    """The machine a timing was taken on, as ``results/timings.json`` records it."""
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+
+
+def record_timings(folders: Sequence[Path], timings: Path = TIMINGS) -> list[str]:
+    """Merge the wall time and peak memory stamped in the executed copies under ``folders`` into ``timings``.
+
+    Returns one line per recorded notebook. A copy without a stamp is an error that names it;
+    a copy stamped before peak memory was recorded gives its time only.
+    """
+    table = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
+    lines = []
+    for folder in folders:
+        copies = sorted(Path(folder).glob("*.ipynb"))
+        if not copies:
+            raise ExecutionError(f"{folder} holds no executed copies: run python -m utils.execution first.")
+        for copy_path in copies:
+            stamp = nbformat.read(copy_path, as_version=4).metadata.get(METADATA_KEY)
+            if not stamp or "seconds" not in stamp:
+                raise ExecutionError(f"{copy_path} has no timing stamp: execute it again with --force.")
+            run = {"machine": machine(), "seconds": stamp["seconds"]}
+            if "peak_mib" in stamp:
+                run["peak_mib"] = stamp["peak_mib"]
+            table.setdefault(f"solutions/{stamp['source']}", {}).setdefault(stamp["backend"], {})[stamp["mode"]] = run
+            memory = f", {run['peak_mib']:.0f} MiB" if "peak_mib" in run else " (no memory figure)"
+            lines.append(f"solutions/{stamp['source']} {stamp['backend']} {stamp['mode']}: {run['seconds']:.1f} s{memory}")
+    write_text_atomically(timings, json.dumps(table, indent=2, sort_keys=True) + "\n")
+    return lines
 
 
 @dataclass
@@ -210,6 +256,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", choices=BACKENDS, default=os.environ.get("KERAS_BACKEND", "jax"))
     parser.add_argument("--force", action="store_true", help="run even where an up-to-date copy exists")
     parser.add_argument("--cell-timeout", type=int, default=1800)
+    parser.add_argument("--record-timings", nargs="+", type=Path, metavar="FOLDER",
+                        help="merge the times stamped in these folders' copies into results/timings.json; run nothing")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--to", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--digest", help=argparse.SUPPRESS)
@@ -220,6 +268,13 @@ def main(argv: list[str] | None = None) -> int:
         except ExecutionError as error:
             print(error, file=sys.stderr)
             return 1
+        return 0
+    if args.record_timings:
+        try:
+            print("\n".join(record_timings(args.record_timings)))
+        except ExecutionError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         return 0
     notebooks = args.notebooks or sorted(SOLUTIONS.glob("*.ipynb"))
     try:

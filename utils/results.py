@@ -287,7 +287,8 @@ def render_timings_table(timings: Mapping[str, Mapping]) -> str:
             cells = []
             for backend in BACKENDS:
                 run = timings[notebook].get(backend, {}).get(mode)
-                cells.append(f"{run['seconds']:.0f} s, {run['peak_mib']:.0f} MiB" if run else "-")
+                memory = f", {run['peak_mib']:.0f} MiB" if run and "peak_mib" in run else ""
+                cells.append(f"{run['seconds']:.0f} s{memory}" if run else "-")
             if any(cell != "-" for cell in cells):
                 lines.append(f"| `{notebook}` | {mode} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

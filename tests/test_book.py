@@ -86,11 +86,13 @@ def test_the_stamped_time_and_memory_are_recorded_in_the_timings_file(executed, 
     [line] = execution.record_timings([outcome.copy.parent], timings)
     assert "solutions/01_small.ipynb torch quick" in line
     table = json.loads(timings.read_text())
+    assert stamp["machine"] == execution.machine()
     assert table["solutions/01_small.ipynb"]["torch"]["quick"] == {
-        "machine": execution.machine(), "peak_mib": stamp["peak_mib"], "seconds": stamp["seconds"]}
+        "machine": stamp["machine"], "peak_mib": stamp["peak_mib"], "seconds": stamp["seconds"]}
     assert table["solutions/09_other.ipynb"] == {"jax": {"full": {"seconds": 1.0}}}  # other entries are kept
     with pytest.raises(execution.ExecutionError, match="holds no executed copies"):
         execution.record_timings([tmp_path / "empty"], timings)
+
 
 def test_a_failing_cell_fails_the_run_names_the_cell_and_writes_no_copy(tmp_path: Path) -> None:
     source = _write(tmp_path / "solutions", "02_broken.ipynb",

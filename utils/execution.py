@@ -156,7 +156,8 @@ def _run_in_this_process(source: Path, target: Path, mode: str, backend: str, so
         raise ExecutionError(f"{source.name} has error outputs on {backend} ({mode} mode): " + "; ".join(errors))
     notebook.metadata[METADATA_KEY] = {
         "mode": mode, "backend": backend, "digest": source_digest, "seconds": round(seconds, 1),
-        "peak_mib": peak_mib, "date": datetime.date.today().isoformat(), "source": source.name,
+        "peak_mib": peak_mib, "machine": machine(), "date": datetime.date.today().isoformat(),
+        "source": source.name,
     }
     write_text_atomically(target, nbformat.writes(notebook) + "\n")
 
@@ -164,7 +165,8 @@ def _run_in_this_process(source: Path, target: Path, mode: str, backend: str, so
 def peak_child_mib() -> float:
     """Peak resident memory (MiB) of the largest child process this process has waited for."""
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return round(peak / 1024 if platform.system() == "Linux" else peak / 2**20, 0)  # KiB on Linux, bytes on macOS
+    # ru_maxrss is in KiB on Linux and in bytes on macOS.
+    return round(peak / 1024 if platform.system() == "Linux" else peak / 2**20, 0)
 
 
 def machine() -> str:
@@ -176,7 +178,7 @@ def record_timings(folders: Sequence[Path], timings: Path = TIMINGS) -> list[str
     """Merge the wall time and peak memory stamped in the executed copies under ``folders`` into ``timings``.
 
     Returns one line per recorded notebook. A copy without a stamp is an error that names it;
-    a copy stamped before peak memory was recorded gives its time only.
+    a copy stamped before memory and machine were stamped gives its time only, on this machine.
     """
     table = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
     lines = []
@@ -188,12 +190,13 @@ def record_timings(folders: Sequence[Path], timings: Path = TIMINGS) -> list[str
             stamp = nbformat.read(copy_path, as_version=4).metadata.get(METADATA_KEY)
             if not stamp or "seconds" not in stamp:
                 raise ExecutionError(f"{copy_path} has no timing stamp: execute it again with --force.")
-            run = {"machine": machine(), "seconds": stamp["seconds"]}
+            run = {"machine": stamp.get("machine", machine()), "seconds": stamp["seconds"]}
             if "peak_mib" in stamp:
                 run["peak_mib"] = stamp["peak_mib"]
-            table.setdefault(f"solutions/{stamp['source']}", {}).setdefault(stamp["backend"], {})[stamp["mode"]] = run
+            name = f"solutions/{stamp['source']}"
+            table.setdefault(name, {}).setdefault(stamp["backend"], {})[stamp["mode"]] = run
             memory = f", {run['peak_mib']:.0f} MiB" if "peak_mib" in run else " (no memory figure)"
-            lines.append(f"solutions/{stamp['source']} {stamp['backend']} {stamp['mode']}: {run['seconds']:.1f} s{memory}")
+            lines.append(f"{name} {stamp['backend']} {stamp['mode']}: {run['seconds']:.1f} s{memory}")
     write_text_atomically(timings, json.dumps(table, indent=2, sort_keys=True) + "\n")
     return lines
 
@@ -257,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="run even where an up-to-date copy exists")
     parser.add_argument("--cell-timeout", type=int, default=1800)
     parser.add_argument("--record-timings", nargs="+", type=Path, metavar="FOLDER",
-                        help="merge the times stamped in these folders' copies into results/timings.json; run nothing")
+                        help="merge the times stamped in these folders' copies into results/timings.json "
+                             "(runs nothing)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--to", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--digest", help=argparse.SUPPRESS)

@@ -284,9 +284,9 @@ def fit_kneser_ney(train: str | np.ndarray, order: int, vocab: CharVocab | int, 
     return KneserNeyLM(order, vocab, **options).fit(train)
 
 
-def adaptive_bits_per_char(train: str | np.ndarray, text: str | np.ndarray, order: int, vocab: CharVocab | int,
-                           block: int = 2_000, history: str | np.ndarray | None = None,
-                           **options: Any) -> float:
+def adaptive_bits_per_char(train: str | np.ndarray, text: str | np.ndarray, order: int,
+                           vocab: CharVocab | int, block: int = 2_000,
+                           history: str | np.ndarray | None = None, **options: Any) -> float:
     """Bits per character of ``text`` under a Kneser-Ney model that keeps counting as it reads.
 
     ``text`` is cut into blocks of ``block`` characters. Block ``j`` is scored by a model fitted on
@@ -295,12 +295,14 @@ def adaptive_bits_per_char(train: str | np.ndarray, text: str | np.ndarray, orde
     (``history`` for the first block). With ``block >= len(text)`` this is the fixed model's score.
     Smaller blocks adapt sooner and cost one fit each.
     """
-    model = KneserNeyLM(order, vocab, **options)
+    model = KneserNeyLM(order, vocab, **options)  # checks the arguments and encodes the texts once
     train_ids, text_ids = model.ids(train, "train"), model.ids(text, "text")
     if len(text_ids) == 0:
         raise ValueError("text is empty: there are no characters to score. Pass a non-empty text.")
     block = _check_int(block, "block", 1)
-    before = np.zeros(0, dtype=np.int64) if history is None or len(history) == 0 else model.ids(history, "history")
+    before = np.zeros(0, dtype=np.int64)
+    if history is not None and len(history) > 0:
+        before = model.ids(history, "history")
     total_bits = 0.0
     for start in range(0, len(text_ids), block):
         seen = text_ids[:start]

@@ -31,7 +31,7 @@ help:
 	@echo "make guide      regenerate INSTRUCTORS.md, the instructor's guide"
 	@echo "make wheels     download every package into wheels/ once, for installs without network"
 	@echo "make grade NOTEBOOKS=\"submissions/*.ipynb\"  grade submitted notebooks: a table and grades.csv"
-	@echo "                (GRADE_ARGS=\"--offline --timeout 300 --csv out.csv\" and more: see utils/grade.py)"
+	@echo "                (GRADE_ARGS=\"--offline --timeout 300 --csv out.csv\" and more: see course_tools/grade.py)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
 	@echo "make readme     render the README's tables and results/README.md from results/"
 	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
@@ -80,7 +80,7 @@ BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py tests/test_gated.py 
   tests/test_transformer.py tests/test_tfdata.py tests/test_progress.py
 
 unit: $(VENV)/.installed-test
-	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov-report=term-missing
+	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov=course_tools --cov-report=term-missing
 	@for backend in jax torch; do \
 	  echo "=== backend-specific unit tests, KERAS_BACKEND=$$backend ==="; \
 	  KERAS_BACKEND=$$backend MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider $(BACKEND_TESTS) || exit 1; \
@@ -93,11 +93,11 @@ unit: $(VENV)/.installed-test
 CHAPTER_BACKENDS ?= tensorflow
 
 # Grade learners' notebooks: each runs in its own working copy, in a fresh kernel, in quick mode, with
-# a time and a memory limit; the verdicts come from the course's checkers (utils/grade.py says how).
+# a time and a memory limit; the verdicts come from the course's checkers (course_tools/grade.py says how).
 GRADE_ARGS ?=
 
 grade: $(VENV)/.installed-test
-	$(PY) -m utils.grade $(NOTEBOOKS) $(GRADE_ARGS)
+	$(PY) -m course_tools.grade $(NOTEBOOKS) $(GRADE_ARGS)
 
 notebooks: $(VENV)/.installed-test
 	@for backend in $(BACKENDS); do \
@@ -126,17 +126,17 @@ BOOK_MODE ?= full
 BOOK_BACKEND ?= jax
 
 book: $(VENV)/.installed-test
-	$(PY) -m utils.book --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
+	$(PY) -m course_tools.book --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
 
 slides: $(VENV)/.installed-test
-	$(PY) -m utils.slides --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
+	$(PY) -m course_tools.slides --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
 
 check-book: $(VENV)/.installed-test
 	COURSE_BOOK_RUN=$(BOOK_MODE)-$(BOOK_BACKEND) MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider \
 	  tests/test_built_book.py
 
 guide: $(VENV)/.installed-test
-	$(PY) -m utils.guide
+	$(PY) -m course_tools.guide
 
 # Every package `make lab` and `make test` install, as wheels in wheels/, for this platform and
 # Python: copy the folder to machines without network and run `make lab WHEELS=wheels` there.
@@ -144,10 +144,10 @@ wheels: | $(PY)
 	$(PY) -m pip download --quiet --dest wheels pip setuptools wheel ".[lab,jax,torch,test,book]"
 
 chapters: $(VENV)/.installed-test
-	$(PY) -m utils.exercises
+	$(PY) -m course_tools.exercises
 
 readme: $(VENV)/.installed-test
-	$(PY) -m utils.results
+	$(PY) -m course_tools.readme
 
 benchmark: $(VENV)/.installed-test
 	$(PY) scripts/benchmark.py --mode quick --backends $(BACKENDS)
@@ -157,7 +157,7 @@ benchmark-full: $(VENV)/.installed-test
 
 strip: $(VENV)/.installed-test
 	$(BIN)/jupyter nbconvert --clear-output --inplace solutions/*.ipynb
-	$(PY) -m utils.exercises
+	$(PY) -m course_tools.exercises
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov *.egg-info results/*.quick.json build

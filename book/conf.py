@@ -1,8 +1,8 @@
 """Sphinx configuration of the course's book.
 
-Built by ``make book`` (``python -m utils.book``), which copies this file, the executed
+Built by ``make book`` (``python -m course_tools.book``), which copies this file, the executed
 notebooks and the generated pages into ``build/book/source/`` and runs Sphinx there. Nothing
-is executed by Sphinx: the notebooks were run by ``utils.execution`` beforehand.
+is executed by Sphinx: the notebooks were run by ``course_tools.execution`` beforehand.
 """
 
 project = "Sequence models with Keras 3"
@@ -16,7 +16,7 @@ myst_heading_anchors = 3
 myst_update_mathjax = False  # the MathJax 3 settings it would add confuse the MathJax 2 below
 suppress_warnings = ["myst.header"]  # a chapter's "Part A/B/C" headings skip a level on purpose
 
-# Equations are typeset in the reader's browser by the MathJax 2.7 that utils.book copies from
+# Equations are typeset in the reader's browser by the MathJax 2.7 that course_tools.book copies from
 # the jupyter-server-mathjax package into _static/mathjax: the book needs no network to view.
 mathjax_path = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 mathjax2_config = {

@@ -27,7 +27,7 @@
 
 Each file is written to a temporary name first and then moved into place, so an
 interrupted run never leaves a half-written file. The script prints each file's
-SHA-256; ``utils/data.py`` holds the checksums the loaders verify.
+SHA-256; ``utils/data/loaders.py`` holds the checksums the loaders verify.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 Each notebook runs in a fresh kernel, in a child process of its own, so the peak
 resident memory of that kernel can be read after it exits. Wall time includes kernel
 start-up and imports: it is what a learner or CI waits for. The figures are merged
-into ``results/timings.json``; ``python -m utils.results`` renders them into the README.
+into ``results/timings.json``; ``python -m course_tools.readme`` renders them into the README.
 A notebook that fails is reported and the script exits non-zero.
 """
 
@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 TIMINGS = REPO / "results" / "timings.json"
 sys.path.insert(0, str(REPO))
 
-from utils.execution import machine, peak_child_mib  # noqa: E402  (after the path is set)
+from course_tools.execution import machine, peak_child_mib  # noqa: E402  (after the path is set)
 
 
 def run_one(notebook: Path) -> dict[str, float]:

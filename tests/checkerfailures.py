@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from utils.checking import ExerciseFailed
+from utils.checks.framework import ExerciseFailed
 
 
 def failure(check: Callable[[Any], None], answer: Callable[..., Any]) -> str:

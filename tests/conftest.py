@@ -51,7 +51,7 @@ def _notebook_definition(notebook: str, name: str, **namespace: Any) -> Any:
     Runs the one code cell that starts a ``class name`` or ``def name`` definition, with
     ``keras``, ``layers``, ``ops`` and ``np`` in scope (the notebooks' own imports), and any
     further names given as keyword arguments (what the cell uses from earlier cells, for example
-    ``transformer=utils.transformer`` or the notebook's own ``MultiHeadAttention``), so a test
+    ``transformer=utils.models.transformer`` or the notebook's own ``MultiHeadAttention``), so a test
     can compare the notebook's code with its ``utils`` counterpart.
     """
     import keras

@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from utils.data import (
+from utils.data.loaders import (
     BASIC_MOTIONS_CHANNELS,
     BASIC_MOTIONS_SPLITS,
     DATASETS_DIR,

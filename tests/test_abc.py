@@ -1,4 +1,4 @@
-"""utils.abc: tunes, reduced headers, the tune split, bar validity, notes and the synthesiser."""
+"""utils.data.abc: tunes, reduced headers, the tune split, bar validity, notes and the synthesiser."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from utils import abc
+from utils.data import abc
 
 FILE = """% a comment before the first tune
 X: 1

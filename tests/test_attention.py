@@ -1,11 +1,11 @@
-"""utils.attention: the layers equal Keras's with copied weights and masks, on every backend."""
+"""utils.models.attention: the layers equal Keras's with copied weights and masks, on every backend."""
 
 import keras
 import numpy as np
 import pytest
 from keras import layers, ops
 
-from utils import attention
+from utils.models import attention
 
 TOLERANCE = 1e-5  # float32, a few hundred roundings
 

@@ -1,7 +1,7 @@
-"""utils.autodiff: gradients on the active backend agree with closed forms.
+"""utils.training.autodiff: gradients on the active backend agree with closed forms.
 
 Run this file once per backend (``KERAS_BACKEND=tensorflow``, ``jax``, ``torch``): each
-run exercises the branch of :func:`utils.autodiff.value_and_grad` for that backend.
+run exercises the branch of :func:`utils.training.autodiff.value_and_grad` for that backend.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from utils import autodiff
+from utils.training import autodiff
 
 
 def test_gradient_of_a_sum_of_squares_is_twice_the_input():

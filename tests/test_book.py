@@ -1,4 +1,4 @@
-"""Executed copies, the book, the slides (utils.execution, utils.book, utils.slides) on small notebooks."""
+"""Executed copies, the book, the slides (course_tools.execution, course_tools.book, course_tools.slides) on small notebooks."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from utils import book, execution, slides
-from utils.exercises import BEGIN, END
+from course_tools import book, execution, slides
+from course_tools.exercises import BEGIN, END
 
 REPO = Path(__file__).resolve().parent.parent
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('a line')\nplt.show()"
@@ -230,7 +230,7 @@ def test_a_failed_notebook_stops_the_book_and_the_slides(tmp_path: Path, capsys)
 
 
 def test_one_notebook_runs_in_this_process_too(tmp_path: Path) -> None:
-    """The child's side of utils.execution, run here so that its errors are seen directly."""
+    """The child's side of course_tools.execution, run here so that its errors are seen directly."""
     source = _write(tmp_path, "04_one.ipynb", _notebook(new_code_cell("print(6 * 7)")))
     target = tmp_path / "out" / "04_one.ipynb"
     execution._run_in_this_process(source, target, "quick", "torch", "a digest", 60)

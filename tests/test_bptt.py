@@ -1,4 +1,4 @@
-"""utils.bptt: the NumPy BPTT agrees with finite differences, autodiff and Keras's SimpleRNN."""
+"""utils.training.bptt: the NumPy BPTT agrees with finite differences, autodiff and Keras's SimpleRNN."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from utils import autodiff, bptt
+from utils.training import autodiff, bptt
 
 B, T, N, D, K = 3, 7, 2, 4, 2
 

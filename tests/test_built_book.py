@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from utils import book, execution, slides
+from course_tools import book, execution, slides
 
 RUN = os.environ.get("COURSE_BOOK_RUN", "")
 REPO = Path(__file__).resolve().parent.parent

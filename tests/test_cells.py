@@ -1,4 +1,4 @@
-"""utils.cells: the course's cell equals keras.layers.SimpleRNN with copied weights, masks included,
+"""utils.models.cells: the course's cell equals keras.layers.SimpleRNN with copied weights, masks included,
 and the NumPy reference equals both."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from utils import cells
+from utils.models import cells
 
 N, D, T = 3, 5, 7  # the shape of the `batch` fixture (conftest.py): 3 features, 7 steps; 5 units
 LENGTHS = np.array([7, 5, 2, 1])

@@ -19,27 +19,28 @@ from checkerfailures import failure
 
 import utils.checks
 
-from utils import bptt, gated
-from utils.attention import additive_scores, masked_softmax, padding_share
-from utils.cells import masked_final_state, rnn_parameter_count, rnn_step
+from utils.training import bptt
+from utils.models import gated
+from utils.models.attention import additive_scores, masked_softmax, padding_share
+from utils.models.cells import masked_final_state, rnn_parameter_count, rnn_step
 from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09
-from utils.decoding import beam_step, choose_alpha
-from utils.forecasting import normalise_splits
-from utils.labelling import precision_recall_f1, word_start_labels
-from utils.lm import bits_per_character, bits_with_context
-from utils.ngram import next_char_distribution
-from utils.sampling import sample_from_logits
-from utils.seqmetrics import edit_distance
-from utils.sequences import reverse_padded
-from utils.smoothing import choose_order
-from utils.text import bag_of_words
-from utils.tokens import teacher_forcing
-from utils.transformer import causal_mask, scaled_dot_product_attention, split_heads
-from utils.windows import forecast_windows, make_windows
+from utils.decoding.search import beam_step, choose_alpha
+from utils.tasks.forecasting import normalise_splits
+from utils.tasks.labelling import precision_recall_f1, word_start_labels
+from utils.tasks.lm import bits_per_character, bits_with_context
+from utils.models.ngram import next_char_distribution
+from utils.decoding.sampling import sample_from_logits
+from utils.decoding.seqmetrics import edit_distance
+from utils.data.sequences import reverse_padded
+from utils.models.smoothing import choose_order
+from utils.data.text import bag_of_words
+from utils.data.tokens import teacher_forcing
+from utils.models.transformer import causal_mask, scaled_dot_product_attention, split_heads
+from utils.data.windows import forecast_windows, make_windows
 
 
 def _masked_softmax(scores, mask):
-    """utils.attention.masked_softmax on one (Tq, Tk) or a batch of (B, Tq, Tk) scores, as a NumPy array."""
+    """utils.models.attention.masked_softmax on one (Tq, Tk) or a batch of (B, Tq, Tk) scores, as a NumPy array."""
     scores = np.asarray(scores, dtype="float32")
     if scores.ndim == 2:
         return _masked_softmax(scores[None], np.asarray(mask)[None])[0]
@@ -47,7 +48,7 @@ def _masked_softmax(scores, mask):
 
 
 def _attention(q, k, v, mask=None):
-    """utils.transformer.scaled_dot_product_attention on NumPy arrays, as NumPy ``(output, weights)``.
+    """utils.models.transformer.scaled_dot_product_attention on NumPy arrays, as NumPy ``(output, weights)``.
 
     The arrays get a leading axis and the mask the scores' whole shape, since the reference reads a
     2-D mask as (B, Tk) key padding rather than as (Tq, Tk).
@@ -134,7 +135,9 @@ def test_forgotten_return(check, reference, number, n_checks):
 
 def test_every_checker_is_in_the_table():
     listed = {param.values[0] for param in CHECKERS}
-    for info in pkgutil.iter_modules(utils.checks.__path__):
+    chapters = [info for info in pkgutil.iter_modules(utils.checks.__path__) if info.name.startswith("ch")]
+    assert len(chapters) >= 9
+    for info in chapters:
         module = importlib.import_module(f"utils.checks.{info.name}")
         for name in dir(module):
             if name.startswith("check_"):

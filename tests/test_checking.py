@@ -1,11 +1,11 @@
-"""utils.checking: the checker framework and its assertion helpers."""
+"""utils.checks.framework: the checker framework and its assertion helpers."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.checking import (
+from utils.checks.framework import (
     FAILED,
     NOT_ATTEMPTED,
     PASSED,

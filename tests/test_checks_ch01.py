@@ -13,9 +13,9 @@ import pytest
 from checkerfailures import failure
 
 from utils.checks.ch01 import check_bag_of_words, check_make_windows, check_next_char_distribution
-from utils.ngram import next_char_distribution
-from utils.text import bag_of_words
-from utils.windows import make_windows
+from utils.models.ngram import next_char_distribution
+from utils.data.text import bag_of_words
+from utils.data.windows import make_windows
 
 
 # Exercise 1.1: bag of words ---------------------------------------------------------------------

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from checkerfailures import assert_named, failure
 
-from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
+from utils.models.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
 from utils.checks.ch02 import (check_masked_final_state, check_reverse_padded, check_rnn_parameter_count,
                                check_rnn_step)
-from utils.sequences import reverse_padded
+from utils.data.sequences import reverse_padded
 
 
 # Exercise 2.1: one step -------------------------------------------------------------------------

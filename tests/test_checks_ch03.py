@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from checkerfailures import assert_named, failure
 
-from utils import bptt
+from utils.training import bptt
 from utils.checks.ch03 import (
     check_backward_step, check_clip_by_global_norm, check_grad_W, check_per_step_factor,
 )

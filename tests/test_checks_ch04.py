@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from checkerfailures import assert_named, failure
 
-from utils import gated
+from utils.models import gated
 from utils.checks.ch04 import check_gradient_reach, check_gru_step, check_lstm_step, check_parameter_count
 
 

@@ -14,7 +14,7 @@ import pytest
 from checkerfailures import failure
 
 from utils.checks.ch06 import check_bits_per_character, check_choose_order, check_sample_from_logits
-from utils.smoothing import KneserNeyLM
+from utils.models.smoothing import KneserNeyLM
 
 
 # ================================================================================================

@@ -417,7 +417,7 @@ def choose_by_loop(decode, sources, references, alphas, *, pick="best", score="s
 
 
 def choose_with_cer(decode, sources, references, alphas):
-    from utils.seqmetrics import character_error_rate
+    from utils.decoding.seqmetrics import character_error_rate
     scores = {a: character_error_rate(decode(sources, a), references) for a in alphas}
     return max(scores, key=scores.get), scores
 

@@ -1,11 +1,11 @@
-"""utils.compression: bits per test character given the training text, for gzip, bz2 and lzma."""
+"""utils.models.compression: bits per test character given the training text, for gzip, bz2 and lzma."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.compression import COMPRESSORS, SETTINGS, bits_per_char_given, compressed_size, compression_bits_per_char
+from utils.models.compression import COMPRESSORS, SETTINGS, bits_per_char_given, compressed_size, compression_bits_per_char
 
 TRAIN = "the quick brown fox jumps over the lazy dog. " * 200
 REPEAT = "the quick brown fox jumps over the lazy dog. " * 10

@@ -1,4 +1,4 @@
-"""utils.data: the shipped files load, and every kind of damage is reported with a fix."""
+"""utils.data.loaders: the shipped files load, and every kind of damage is reported with a fix."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from datafiles import expect_dataset_error
 
-from utils.data import (
+from utils.data.loaders import (
     DATASETS_DIR,
     PYTHON_DOCS_TEXT,
     REGISTRY,

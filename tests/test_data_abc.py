@@ -6,8 +6,8 @@ import shutil
 
 from datafiles import expect_dataset_error
 
-from utils import abc
-from utils.data import DATASETS_DIR, ONEILLS_1850, ONEILLS_1850_CHARACTERS, REGISTRY, load_oneills_1850
+from utils.data import abc
+from utils.data.loaders import DATASETS_DIR, ONEILLS_1850, ONEILLS_1850_CHARACTERS, REGISTRY, load_oneills_1850
 
 FILE = DATASETS_DIR / ONEILLS_1850.filename
 

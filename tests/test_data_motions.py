@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from datafiles import MOTIONS, data_start, drop_last_step, make_datasets
 
-from utils.data import BASIC_MOTIONS_CLASSES, BASIC_MOTIONS_SPLITS, DATASETS_DIR, REGISTRY, load_basic_motions
+from utils.data.loaders import BASIC_MOTIONS_CLASSES, BASIC_MOTIONS_SPLITS, DATASETS_DIR, REGISTRY, load_basic_motions
 
 SPLITS = pytest.mark.parametrize("split", sorted(BASIC_MOTIONS_SPLITS))
 

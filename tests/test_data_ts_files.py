@@ -7,7 +7,7 @@ import shutil
 import pytest
 from datafiles import TS_DATASETS, TsDataset, data_start, drop_last_step
 
-from utils.data import DATASETS_DIR, REGISTRY, sha256_of
+from utils.data.loaders import DATASETS_DIR, REGISTRY, sha256_of
 
 DATASETS = pytest.mark.parametrize("dataset", TS_DATASETS, ids=str)
 EACH_FILE = pytest.mark.parametrize(

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from datafiles import VOWELS, data_start
 
-from utils.data import load_japanese_vowels
-from utils.tsformat import TsFormatError, parse_ts
+from utils.data.loaders import load_japanese_vowels
+from utils.data.tsformat import TsFormatError, parse_ts
 
 # The shipped files ------------------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from datafiles import expect_dataset_error, make_datasets
 
-from utils.data import (
+from utils.data.loaders import (
     DATASETS_DIR,
     NYC_WEATHER,
     NYC_WEATHER_BAD_READINGS,
@@ -125,7 +125,7 @@ def test_known_bad_readings_are_removed_and_no_other_spike_is_left(frames, stati
 
 
 def test_each_listed_bad_reading_is_an_error_in_the_file(monkeypatch):
-    monkeypatch.setattr("utils.data.NYC_WEATHER_BAD_READINGS", ())
+    monkeypatch.setattr("utils.data.loaders.NYC_WEATHER_BAD_READINGS", ())
     ewr = load_nyc_weather("EWR").loc[pd.Timestamp("2013-02-12 08:00", tz="UTC")]
     assert ewr["wind_speed_ms"] > 400  # 1,048 mph
     jfk = load_nyc_weather("JFK")["temp_c"]

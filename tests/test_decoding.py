@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from utils import decoding
-from utils.tokens import END, PAD, START
+from utils.decoding import search
+from utils.data.tokens import END, PAD, START
 
 A, B, C = 3, 4, 5
 # A hand-made model whose next token depends on the last token only, with known probabilities.
@@ -37,7 +37,7 @@ def score(sequence):
 
 
 def test_greedy_follows_the_most_likely_token():
-    decoded = decoding.greedy_decode(table_step, [np.zeros((2, 1))], max_length=10)
+    decoded = search.greedy_decode(table_step, [np.zeros((2, 1))], max_length=10)
     for tokens in decoded.tokens:
         np.testing.assert_array_equal(tokens, [A, C, END])
     np.testing.assert_allclose(decoded.scores, score([A, C, END]))
@@ -45,7 +45,7 @@ def test_greedy_follows_the_most_likely_token():
 
 
 def test_beam_search_finds_the_better_sequence_that_greedy_misses():
-    decoded = decoding.beam_search(table_step, [np.zeros((1, 1))], beam_width=2, max_length=10)
+    decoded = search.beam_search(table_step, [np.zeros((1, 1))], beam_width=2, max_length=10)
     np.testing.assert_array_equal(decoded.tokens[0], [B, END])
     assert decoded.scores[0] == pytest.approx(np.log(0.45 * 0.9))
     assert decoded.scores[0] > score([A, C, END])
@@ -57,7 +57,7 @@ def test_a_finished_beam_is_not_extended():
     states = [np.arange(3.0)[:, None]]
     # After the end this model would go on with A at no cost (probability 1): only the search stops it.
     tempting = {**TABLE, END: {A: 1.0}}
-    decoded = decoding.beam_search(lambda t, s: table_step(t, s, calls, tempting), states, beam_width=3,
+    decoded = search.beam_search(lambda t, s: table_step(t, s, calls, tempting), states, beam_width=3,
                                    max_length=6)
     for tokens in decoded.tokens:
         assert list(tokens).count(END) == 1 and tokens[-1] == END
@@ -75,7 +75,7 @@ def test_the_end_token_stops_a_hypothesis_and_max_length_cuts_the_others():
         log_probs[:, A] = -0.01
         return log_probs, states
 
-    for decode in (decoding.greedy_decode, lambda *a, **k: decoding.beam_search(*a, beam_width=3, **k)):
+    for decode in (search.greedy_decode, lambda *a, **k: search.beam_search(*a, beam_width=3, **k)):
         cut = decode(loop_step, [np.zeros((2, 1))], max_length=4)
         assert not cut.finished.any() and all(len(t) == 4 for t in cut.tokens)
         done = decode(table_step, [np.zeros((2, 1))], max_length=1)
@@ -104,8 +104,8 @@ def test_beam_width_one_is_greedy_exactly(seed):
     model = RandomDecoder(seed=seed)
     rng = np.random.default_rng(seed + 10)
     states = [rng.normal(size=(7, 6)), rng.normal(size=(7, 2))]
-    greedy = decoding.greedy_decode(model, states, max_length=12)
-    beam = decoding.beam_search(model, states, beam_width=1, max_length=12)
+    greedy = search.greedy_decode(model, states, max_length=12)
+    beam = search.beam_search(model, states, beam_width=1, max_length=12)
     for g, b in zip(greedy.tokens, beam.tokens, strict=True):
         np.testing.assert_array_equal(g, b)
     np.testing.assert_array_equal(greedy.scores, beam.scores)
@@ -115,9 +115,9 @@ def test_beam_width_one_is_greedy_exactly(seed):
 def test_wider_beams_score_at_least_as_high_on_a_random_model():
     model = RandomDecoder(seed=4)
     states = [np.random.default_rng(5).normal(size=(20, 6)), np.zeros((20, 2))]
-    greedy = decoding.greedy_decode(model, states, max_length=15)
+    greedy = search.greedy_decode(model, states, max_length=15)
     for width in (2, 4, 8):
-        beam = decoding.beam_search(model, states, beam_width=width, max_length=15)
+        beam = search.beam_search(model, states, beam_width=width, max_length=15)
         both = greedy.finished & beam.finished
         assert (beam.scores[both] >= greedy.scores[both] - 1e-12).all()
 
@@ -133,8 +133,8 @@ def test_length_normalisation_changes_the_ranking():
                 log_probs[row, nxt] = np.log(p)
         return log_probs, states
 
-    raw = decoding.beam_search(step, [np.zeros((1, 1))], beam_width=3, max_length=5, alpha=0.0)
-    per_token = decoding.beam_search(step, [np.zeros((1, 1))], beam_width=3, max_length=5, alpha=1.0)
+    raw = search.beam_search(step, [np.zeros((1, 1))], beam_width=3, max_length=5, alpha=0.0)
+    per_token = search.beam_search(step, [np.zeros((1, 1))], beam_width=3, max_length=5, alpha=1.0)
     np.testing.assert_array_equal(raw.tokens[0], [END])
     np.testing.assert_array_equal(per_token.tokens[0], [B, END])
 
@@ -146,16 +146,16 @@ def test_length_normalisation_changes_the_ranking():
 ])
 def test_bad_arguments_are_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        decoding.beam_search(table_step, [np.zeros((1, 1))], **kwargs)
+        search.beam_search(table_step, [np.zeros((1, 1))], **kwargs)
 
 
 def test_states_must_be_given_with_one_row_per_input():
     with pytest.raises(ValueError, match="initial states"):
-        decoding.greedy_decode(table_step, [], max_length=3)
+        search.greedy_decode(table_step, [], max_length=3)
     with pytest.raises(ValueError, match="same non-zero number of rows"):
-        decoding.greedy_decode(table_step, [np.zeros((2, 1)), np.zeros((3, 1))], max_length=3)
+        search.greedy_decode(table_step, [np.zeros((2, 1)), np.zeros((3, 1))], max_length=3)
     with pytest.raises(ValueError, match="log-probabilities of shape"):
-        decoding.greedy_decode(lambda t, s: (np.zeros(len(t)), s), [np.zeros((2, 1))], max_length=3)
+        search.greedy_decode(lambda t, s: (np.zeros(len(t)), s), [np.zeros((2, 1))], max_length=3)
 
 
 # choose_alpha ===================================================================================
@@ -170,7 +170,7 @@ def test_choose_alpha_takes_the_highest_exact_match_and_the_smallest_alpha_on_a_
     references = ["a", "b", "c", "d"]
     decode = _decoder_by_alpha({0.0: ["a", "x", "x", "x"], 0.5: ["a", "b", "c", "x"], 1.0: ["a", "b", "c", "y"],
                                 2.0: ["x"] * 4})
-    best, scores = decoding.choose_alpha(decode, ["s1", "s2", "s3", "s4"], references, [2.0, 1.0, 0.5, 0.0])
+    best, scores = search.choose_alpha(decode, ["s1", "s2", "s3", "s4"], references, [2.0, 1.0, 0.5, 0.0])
     assert best == 0.5
     assert scores == {2.0: 0.0, 1.0: 0.75, 0.5: 0.75, 0.0: 0.25}
 
@@ -182,7 +182,7 @@ def test_choose_alpha_passes_the_sources_and_each_alpha_to_the_decoder():
         calls.append((tuple(sources), alpha))
         return list(sources)
 
-    best, scores = decoding.choose_alpha(decode, ["p", "q"], ["p", "q"], np.array([0, 1]))
+    best, scores = search.choose_alpha(decode, ["p", "q"], ["p", "q"], np.array([0, 1]))
     assert calls == [(("p", "q"), 0.0), (("p", "q"), 1.0)]
     assert best == 0.0 and scores == {0.0: 1.0, 1.0: 1.0}
 
@@ -191,9 +191,9 @@ def test_choose_alpha_passes_the_sources_and_each_alpha_to_the_decoder():
                                             (["1"], "finite number"), ([True], "finite number")])
 def test_choose_alpha_rejects_bad_alphas(alphas, phrase):
     with pytest.raises(ValueError, match=phrase):
-        decoding.choose_alpha(lambda s, a: list(s), ["p"], ["p"], alphas)
+        search.choose_alpha(lambda s, a: list(s), ["p"], ["p"], alphas)
 
 
 def test_choose_alpha_says_when_the_decoder_returns_the_wrong_number_of_outputs():
     with pytest.raises(ValueError, match="1 outputs for 2 references"):
-        decoding.choose_alpha(lambda s, a: ["p"], ["p", "q"], ["p", "q"], [0.0])
+        search.choose_alpha(lambda s, a: ["p"], ["p", "q"], ["p", "q"], [0.0])

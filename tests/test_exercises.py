@@ -1,4 +1,4 @@
-"""utils.exercises: chapters/ is generated from solutions/ by stubbing the marked answers."""
+"""course_tools.exercises: chapters/ is generated from solutions/ by stubbing the marked answers."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from utils import exercises, files
-from utils.exercises import (
+from course_tools import exercises
+from utils import files
+from course_tools.exercises import (
     BEGIN,
     END,
     STUB,
@@ -265,7 +266,7 @@ def test_main_check_fails_when_stale_and_passes_when_fresh(repo, capsys):
     assert _main(solutions, chapters, "--check") == 1
     err = capsys.readouterr().err
     assert f"stale: {chapters / '01_baselines.ipynb'}" in err
-    assert "python -m utils.exercises" in err
+    assert "python -m course_tools.exercises" in err
     assert list(chapters.iterdir()) == []
 
     assert _main(solutions, chapters) == 0

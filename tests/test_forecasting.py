@@ -1,4 +1,4 @@
-"""utils.forecasting and utils.windows.forecast_windows: split, normalisation, windows, baselines, MAE.
+"""utils.tasks.forecasting and utils.data.windows.forecast_windows: split, normalisation, windows, baselines, MAE.
 
 The windows are tested on series whose values are their own positions, so that every number
 in X and Y says which step it came from: off-by-one errors, targets inside their window and
@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.forecasting import (
+from utils.tasks.forecasting import (
     denormalise,
     fit_normalisation,
     forecast_mae,
@@ -21,7 +21,7 @@ from utils.forecasting import (
     seasonal_naive_forecast,
     split_by_time,
 )
-from utils.windows import complete_window_starts, forecast_windows, make_windows
+from utils.data.windows import complete_window_starts, forecast_windows, make_windows
 
 
 def positions(length: int, channels: int = 2) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,4 @@
-"""utils.fused: the fused-kernel recurrent layers equal Keras's layers with copied weights.
+"""utils.models.fused: the fused-kernel recurrent layers equal Keras's layers with copied weights.
 
 On TensorFlow and JAX the fused layers are Keras's own; on PyTorch (``make unit`` reruns this
 file with KERAS_BACKEND=torch) they call PyTorch's kernel, and these tests prove the results
@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from utils import autodiff, fused
-from utils.parity import largest_difference
+from utils.training import autodiff
+from utils.models import fused
+from utils.checks.parity import largest_difference
 
 B, T, N, D = 3, 7, 5, 6
 TOLERANCE = 1e-5  # float32 rounding over a few dozen operations per step

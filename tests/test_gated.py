@@ -1,4 +1,4 @@
-"""utils.gated: the course's LSTM and GRU cells equal keras.layers.LSTM and keras.layers.GRU with
+"""utils.models.gated: the course's LSTM and GRU cells equal keras.layers.LSTM and keras.layers.GRU with
 copied weights (masks, both GRU conventions), the NumPy references equal both, the chapter 4
 notebook's cells equal these, and the parameter formulas equal count_params()."""
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from utils import cells, gated
+from utils.models import cells, gated
 
 N, D, T = 3, 5, 7  # the shape of the `batch` fixture (conftest.py): 3 features, 7 steps; 5 units
 LENGTHS = np.array([7, 5, 2, 1])

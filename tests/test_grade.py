@@ -1,4 +1,4 @@
-"""The grader (utils.grade): exercises found, verdicts from the course's own checkers, bad submissions."""
+"""The grader (course_tools.grade): exercises found, verdicts from the course's own checkers, bad submissions."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from utils import grade
-from utils.checking import FAILED, NOT_ATTEMPTED, PASSED
-from utils.grade import REPO, GradeError, Row
+from course_tools import grade
+from utils.checks.framework import FAILED, NOT_ATTEMPTED, PASSED
+from course_tools.grade import REPO, GradeError, Row
 
 CHAPTERS = sorted(int(path.name[:2]) for path in (REPO / "solutions").glob("[0-9][0-9]_*.ipynb"))
 CHAPTER_1 = {"course": {"chapter": 1}}
@@ -128,7 +128,7 @@ def test_a_wrong_answer_fails_with_the_checkers_message_and_a_redefined_checker_
         "def next_char_distribution(counts, context, order, vocab_size, alpha):\n    raise NotImplementedError\n"
         "checks.check_next_char_distribution = lambda f: print('Exercise 1.3: passed all 6 checks.')\n"
         "checks.check_next_char_distribution(next_char_distribution)",
-        "import utils.checking, utils.results\nutils.checking.checker = utils.checking.Verdict = None\n"
+        "import utils.checks.framework, utils.results\nutils.checks.framework.checker = utils.checks.framework.Verdict = None\n"
         "(utils.results.RESULTS_DIR / 'planted.json').write_text('{}')",
     )
     rows = _by_exercise(grade.grade([planted], timeout=300))

@@ -1,4 +1,4 @@
-"""The instructor's guide (utils.guide): sections, measured times, the checkers' mistakes, the plan."""
+"""The instructor's guide (course_tools.guide): sections, measured times, the checkers' mistakes, the plan."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from utils import execution, guide
+from course_tools import execution, guide
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,7 +43,7 @@ def test_headline_keeps_what_names_the_mistake() -> None:
 
 
 CHECKS = '''
-from utils.checking import Mistake, checker, named_mistake
+from utils.checks.framework import Mistake, checker, named_mistake
 
 _COUNT_MESSAGES = {"no b": "the bias b is missing: add d numbers."}
 
@@ -155,7 +155,7 @@ def test_every_chapters_60_minute_plan_fits_in_60_minutes() -> None:
 
 
 def test_the_guide_is_rendered_from_its_sources() -> None:
-    assert guide.main(["--check"]) == 0, "INSTRUCTORS.md is out of date: run `python -m utils.guide`"
+    assert guide.main(["--check"]) == 0, "INSTRUCTORS.md is out of date: run `python -m course_tools.guide`"
 
 
 def test_the_guide_covers_every_chapter_with_measured_times() -> None:

@@ -1,11 +1,11 @@
-"""utils.labelling: word-start labels, the positional split, aligned chunks and rare-class scores."""
+"""utils.tasks.labelling: word-start labels, the positional split, aligned chunks and rare-class scores."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.labelling import (
+from utils.tasks.labelling import (
     aligned_chunks,
     precision_recall_f1,
     rare_class_scores,

@@ -1,4 +1,4 @@
-"""utils.lm: the language-model loss, stateful batches, NumPy steps and stateful training."""
+"""utils.tasks.lm: the language-model loss, stateful batches, NumPy steps and stateful training."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from utils import fused, lm
-from utils.parity import largest_difference
+from utils.models import fused
+from utils.tasks import lm
+from utils.checks.parity import largest_difference
 
 
 def test_bits_per_character_closed_forms():
@@ -238,7 +239,7 @@ def test_windowed_bits_say_what_is_wrong(args, message):
 
 
 def test_windowed_step_feeds_generate_windows_of_the_context():
-    from utils import sampling
+    from utils.decoding import sampling
 
     context, vocab, causal = 4, 7, _causal()
     windows, steps = [], []

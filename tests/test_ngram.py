@@ -1,4 +1,4 @@
-"""utils.ngram: counting n-grams, smoothed next-character distributions and the model."""
+"""utils.models.ngram: counting n-grams, smoothed next-character distributions and the model."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from utils.ngram import NGramModel, count_ngrams, last_chars, next_char_distribution
-from utils.text import CharVocab
+from utils.models.ngram import NGramModel, count_ngrams, last_chars, next_char_distribution
+from utils.data.text import CharVocab
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from utils import numwords
+from utils.data import numwords
 
 
 def test_spelling_in_both_languages():

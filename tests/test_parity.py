@@ -1,11 +1,11 @@
-"""utils.parity: largest differences and the parity log every chapter records its checks in."""
+"""utils.checks.parity: largest differences and the parity log every chapter records its checks in."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.parity import FLOAT32_EPSILON, ParityError, ParityLog, largest_difference, to_numpy
+from utils.checks.parity import FLOAT32_EPSILON, ParityError, ParityLog, largest_difference, to_numpy
 
 
 def test_largest_difference_is_the_largest_absolute_entry():

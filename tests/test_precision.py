@@ -1,11 +1,11 @@
-"""utils.precision: TF32 is turned off for the active backend, and back on when asked."""
+"""utils.training.precision: TF32 is turned off for the active backend, and back on when asked."""
 
 from __future__ import annotations
 
 import keras
 import pytest
 
-from utils import precision
+from utils.training import precision
 
 
 def _tf32_enabled() -> bool:

@@ -1,4 +1,4 @@
-"""utils.progress: live training lines in full mode, silence in quick mode, on every backend."""
+"""utils.training.progress: live training lines in full mode, silence in quick mode, on every backend."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from utils import progress
+from utils.training import progress
 
 
 def _model() -> keras.Model:

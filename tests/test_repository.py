@@ -11,7 +11,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from utils import data, exercises, results
+from utils.data import loaders
+from course_tools import exercises, readme
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted([*REPO.glob("chapters/*.ipynb"), *REPO.glob("solutions/*.ipynb")])
@@ -95,16 +96,16 @@ def test_python_versions_agree() -> None:
 
 
 def test_datasets_readme_lists_every_shipped_file() -> None:
-    readme = (REPO / "datasets" / "README.md").read_text()
-    for spec in data.REGISTRY:
-        assert f"`{spec.filename}`" in readme, f"datasets/README.md does not describe {spec.filename}"
+    datasets_readme = (REPO / "datasets" / "README.md").read_text()
+    for spec in loaders.REGISTRY:
+        assert f"`{spec.filename}`" in datasets_readme, f"datasets/README.md does not describe {spec.filename}"
         assert (REPO / "datasets" / spec.filename).is_file()
 
 
 def test_readme_tables_are_rendered_from_results() -> None:
-    readme = REPO / "README.md"
-    rendered = results.render_readme(readme, REPO / "results", REPO / "solutions")
-    assert rendered == readme.read_text(), "README tables are out of date: run `make readme`."
+    readme_file = REPO / "README.md"
+    rendered = readme.render_readme(readme_file, REPO / "results", REPO / "solutions")
+    assert rendered == readme_file.read_text(), "README tables are out of date: run `make readme`."
     page = REPO / "results" / "README.md"
-    assert results.render_results_page(REPO / "results") == page.read_text(), \
+    assert readme.render_results_page(REPO / "results") == page.read_text(), \
         "results/README.md is out of date: run `make readme`."

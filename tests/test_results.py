@@ -1,4 +1,5 @@
-"""utils.results: targets, results files and the README tables rendered from them."""
+"""utils.results, utils.checks.targets and course_tools.readme: targets, results files and the README
+tables rendered from them."""
 
 from __future__ import annotations
 
@@ -10,14 +11,8 @@ import numpy as np
 import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
-from utils import results as results_module
-from utils.course import Session
-from utils.results import (
-    RESULTS_DIR,
-    Target,
-    TargetMissed,
-    check_targets,
-    load_results,
+from course_tools import readme as readme_module
+from course_tools.readme import (
     main,
     render_chapter_table,
     render_headline_table,
@@ -26,11 +21,10 @@ from utils.results import (
     render_results_table,
     render_timings_table,
     replace_block,
-    reported,
-    results_path,
-    save,
-    write_json,
 )
+from utils.checks.targets import Target, TargetMissed, check_targets
+from utils.course import Session
+from utils.results import RESULTS_DIR, load_results, reported, results_path, save, write_json
 
 HEADER = ["| chapter | figure | tensorflow | jax | torch |", "| --- | --- | ---: | ---: | ---: |"]
 
@@ -336,7 +330,7 @@ old headlines
 
 @pytest.fixture
 def readme_repo(tmp_path: Path, monkeypatch) -> tuple[Path, Path, Path]:
-    monkeypatch.setattr(results_module, "HEADLINES", {1: ("mae",)})
+    monkeypatch.setattr(readme_module, "HEADLINES", {1: ("mae",)})
     readme = tmp_path / "README.md"
     readme.write_text(README, encoding="utf-8")
     results_dir = tmp_path / "results"
@@ -389,7 +383,7 @@ def test_a_headline_figure_that_no_results_file_has_is_named():
 
 def test_every_headline_figure_is_in_the_course_results():
     table = render_headline_table(load_results())
-    assert len(table.splitlines()) == 2 + sum(len(names) for names in results_module.HEADLINES.values())
+    assert len(table.splitlines()) == 2 + sum(len(names) for names in readme_module.HEADLINES.values())
 
 
 def _main(readme: Path, results_dir: Path, solutions: Path, *flags: str) -> int:
@@ -437,7 +431,7 @@ def test_a_bar_in_a_figure_name_is_escaped_in_the_results_table():
 
 
 def test_save_adds_the_parity_checks_as_figures_and_targets(tmp_path, capsys):
-    from utils.parity import ParityLog
+    from utils.checks.parity import ParityLog
 
     parity = ParityLog(tolerance=1e-5)
     parity.check("cell vs layer", [1.0], [1.0 + 1e-7])

@@ -1,12 +1,12 @@
-"""utils.sampling: samplers, temperature, truncation, the generation loop and text measures."""
+"""utils.decoding.sampling: samplers, temperature, truncation, the generation loop and text measures."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils import sampling as s
-from utils.text import CharVocab
+from utils.decoding import sampling as s
+from utils.data.text import CharVocab
 
 P = np.array([0.05, 0.4, 0.1, 0.3, 0.15])  # most likely: 1, 3, 4, 2, 0
 BATCH = np.array([P, P[::-1], [0.0, 0.0, 1.0, 0.0, 0.0]])

@@ -1,4 +1,4 @@
-"""utils.selection: a validation split stratified by class, and the best row of a table."""
+"""utils.training.selection: a validation split stratified by class, and the best row of a table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from utils.selection import best_row, stratified_split
+from utils.training.selection import best_row, stratified_split
 
 
 def test_stratified_split_takes_the_same_number_of_each_class():

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 from keras import ops
 
-from utils import seq2seq
-from utils.tokens import END, PAD, START, TokenVocab
+from utils.tasks import seq2seq
+from utils.data.tokens import END, PAD, START, TokenVocab
 
 
 def _pairs(n=50, seed=0):
@@ -210,7 +210,7 @@ def _tiny_transformer(source_size, target_size, depth=8):
     decoder ``[prefix, memory, mask] -> logits`` sharing its layers."""
     from keras import layers
 
-    from utils import transformer
+    from utils.models import transformer
 
     keras.utils.set_random_seed(1)
     source = keras.Input((None,), dtype="int32")
@@ -284,13 +284,13 @@ def test_prefix_encode_function_starts_an_empty_prefix(transformer_pairs):
 
 
 def test_greedy_decoding_a_transformer_rereads_the_prefix(transformer_pairs):
-    from utils import decoding
+    from utils.decoding import search
 
     batches, (training, encoder, decoder), _ = transformer_pairs
     source, max_length, rows = batches[0][0][0][:5], 8, np.arange(5)
     spy = _WidthSpy(decoder)
     initial = seq2seq.prefix_encode_function(encoder, max_length)(source)
-    decoded = decoding.greedy_decode(seq2seq.prefix_step_function(spy, block=4), initial, max_length=max_length)
+    decoded = search.greedy_decode(seq2seq.prefix_step_function(spy, block=4), initial, max_length=max_length)
     assert len(decoded.tokens) == 5 and set(spy.widths) <= {4, 8}
     # the same tokens as the training model fed its own choices (one width: the padding on the right is never
     # looked at by the causal decoder, and JAX compiles one shape)

@@ -1,6 +1,6 @@
 import pytest
 
-from utils import seqmetrics
+from utils.decoding import seqmetrics
 
 
 @pytest.mark.parametrize(("a", "b", "distance"), [

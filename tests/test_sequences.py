@@ -1,11 +1,11 @@
-"""utils.sequences: padding with a mask, scaling, next-step pairs and scoring segments."""
+"""utils.data.sequences: padding with a mask, scaling, next-step pairs and scoring segments."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils import sequences
+from utils.data import sequences
 
 
 def _ragged() -> list[np.ndarray]:

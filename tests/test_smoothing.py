@@ -1,15 +1,15 @@
-"""utils.smoothing: the interpolated Kneser-Ney character model and order selection."""
+"""utils.models.smoothing: the interpolated Kneser-Ney character model and order selection."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils import data
-from utils.labelling import split_by_position
-from utils.sampling import generate, greedy
-from utils.smoothing import KneserNeyLM, adaptive_bits_per_char, fit_kneser_ney, select_order
-from utils.text import CharVocab
+from utils.data import loaders
+from utils.tasks.labelling import split_by_position
+from utils.decoding.sampling import generate, greedy
+from utils.models.smoothing import KneserNeyLM, adaptive_bits_per_char, fit_kneser_ney, select_order
+from utils.data.text import CharVocab
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat. " * 3
 VOCAB = CharVocab(TEXT + "QZ")  # Q and Z never occur in the training text
@@ -118,7 +118,7 @@ def test_errors_say_what_is_wrong(call, error, phrase):
 
 
 def test_the_course_text_at_order_8_scores_as_measured_and_beats_absolute_discounting():
-    corpus = data.load_python_docs_text()
+    corpus = loaders.load_python_docs_text()
     vocab = CharVocab(corpus)
     _, _, test = split_by_position(len(corpus))
     train, held = corpus[: test.start], corpus[test]

@@ -1,11 +1,11 @@
-"""utils.synthetic: the adding problem is well formed, seeded and as hard as documented."""
+"""utils.data.synthetic: the adding problem is well formed, seeded and as hard as documented."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.synthetic import ADDING_MEAN_MSE, adding_problem
+from utils.data.synthetic import ADDING_MEAN_MSE, adding_problem
 
 
 def test_shapes_and_dtypes():
@@ -55,7 +55,7 @@ def test_bad_sizes_are_refused(n, length):
 
 # The copy (memory) task -------------------------------------------------------------------------
 
-from utils.synthetic import copy_memory  # noqa: E402 - added with chapter 4
+from utils.data.synthetic import copy_memory  # noqa: E402 - added with chapter 4
 
 
 def test_copy_memory_layout():

@@ -1,11 +1,12 @@
-"""utils.targets: each chapter's targets, checked against the committed full-mode results files."""
+"""utils.checks.targets: each chapter's targets, checked against the committed full-mode results files."""
 
 from __future__ import annotations
 
 import pytest
 
-from utils import results, targets
-from utils.results import Target, check_targets
+from utils import results
+from utils.checks import targets
+from utils.checks.targets import Target, check_targets
 
 # The arguments each chapter passes, as its notebook computes them in full mode.
 CHAPTER_TARGETS = {

@@ -1,11 +1,11 @@
-"""utils.text: word tokens, a word vocabulary, bags of words and a character vocabulary."""
+"""utils.data.text: word tokens, a word vocabulary, bags of words and a character vocabulary."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.text import CharVocab, bag_of_words, build_word_vocab, words
+from utils.data.text import CharVocab, bag_of_words, build_word_vocab, words
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""utils.tfdata: Keras's input pipelines on TensorFlow run without tf.data autotuning, with the same batches."""
+"""utils.training.tfdata: Keras's input pipelines on TensorFlow run without tf.data autotuning, with the same batches."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from utils import tfdata
+from utils.training import tfdata
 
 on_tensorflow = pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow backend only")
 

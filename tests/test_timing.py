@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from utils.timing import seconds_per_step
+from utils.training.timing import seconds_per_step
 
 
 def _model(compiled=True):

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from utils import tokens
-from utils.tokens import END, PAD, START, TokenVocab
+from utils.data import tokens
+from utils.data.tokens import END, PAD, START, TokenVocab
 
 
 @pytest.fixture

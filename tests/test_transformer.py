@@ -1,4 +1,4 @@
-"""utils.transformer: attention equal to Keras's with copied weights, masks proven by perturbation,
+"""utils.models.transformer: attention equal to Keras's with copied weights, masks proven by perturbation,
 positions, blocks and their parameter counts, saving, and the chapter 9 notebook's layers; every backend."""
 
 from pathlib import Path
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from keras import layers, ops
 
-from utils import transformer
-from utils.parity import largest_difference
+from utils.models import transformer
+from utils.checks.parity import largest_difference
 
 TOLERANCE = 1e-5   # float32 against float32: a few hundred roundings
 UNCHANGED = 1e-6   # what a masked-out change may move an output by

@@ -1,11 +1,11 @@
-"""utils.windows.make_windows: inputs and targets cut from a series, the target never inside its window."""
+"""utils.data.windows.make_windows: inputs and targets cut from a series, the target never inside its window."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from utils.windows import make_windows
+from utils.data.windows import make_windows
 
 
 def test_windows_and_targets_of_a_short_series():

@@ -72,8 +72,8 @@ import numpy as np  # noqa: E402
 
 from utils.mode import course_mode  # noqa: E402
 from utils.plotting import use_course_style  # noqa: E402
-from utils.precision import use_full_float32  # noqa: E402
-from utils import tfdata  # noqa: E402
+from utils.training.precision import use_full_float32  # noqa: E402
+from utils.training import tfdata  # noqa: E402
 
 DEFAULT_SEED = 1234
 
@@ -108,13 +108,13 @@ def seed_everything(seed: int = DEFAULT_SEED) -> None:
 
 def setup(chapter: int, seed: int = DEFAULT_SEED, *, verbose: bool = True) -> Session:
     """Seed everything, turn off TF32 on GPUs, keep tf.data from stalling (TensorFlow only, see
-    :mod:`utils.tfdata`), apply the course's plot style and describe the run."""
+    :mod:`utils.training.tfdata`), apply the course's plot style and describe the run."""
     if isinstance(chapter, bool) or not isinstance(chapter, int) or chapter < 1:
         raise ValueError(f"chapter must be a positive whole number, got {chapter!r}")
     mode = course_mode()
     seed_everything(seed)
-    use_full_float32()  # float32 products in full float32 on GPUs too (see utils.precision)
-    tfdata.disable_autotuning()  # TensorFlow: no end-of-epoch stall in fit (see utils.tfdata)
+    use_full_float32()  # float32 products in full float32 on GPUs too (see utils.training.precision)
+    tfdata.disable_autotuning()  # TensorFlow: no end-of-epoch stall in fit (see utils.training.tfdata)
     use_course_style()
     # TensorFlow warns about re-tracing when many small models are trained in one notebook.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -1,99 +1,33 @@
-"""Results files and the README tables made from them.
+"""A chapter's results files: written at its end, read by the chapters that quote it.
 
-At its end a chapter notebook calls :func:`save` with the figures it reached;
-that writes ``results/chNN.<backend>.<mode>.json`` and, in full mode, asserts the
-chapter's targets. ``scripts/benchmark.py`` writes ``results/timings.json``.
-``python -m utils.results`` renders the README's tables (the chapter table and a few headline
-figures per chapter) and the full results page, ``results/README.md`` (every figure of every
-chapter, and each notebook's time and memory), from these files.
+At its end a chapter notebook calls :func:`save` with the figures it reached; that writes
+``results/chNN.<backend>.<mode>.json`` and, in full mode, asserts the chapter's targets
+(:mod:`utils.checks.targets`). A later chapter quotes an earlier one's figure with
+:func:`reported`. The README's tables are rendered from these files by
+:mod:`course_tools.readme`, which no notebook imports.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
-import operator
 import os
 import platform
-import re
-import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import nbformat
-
+from utils.checks.targets import Target, check_targets, parity_targets
 from utils.files import write_text_atomically
 
 if TYPE_CHECKING:  # importing utils.course would import Keras, which this module does not need
     from utils.course import Session
-    from utils.parity import ParityLog
+    from utils.checks.parity import ParityLog
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "results"
 BACKENDS = ("tensorflow", "jax", "torch")
-_OPERATORS: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-class TargetMissed(AssertionError):
-    """A chapter did not reach one of its stated targets."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """A quality target: ``metric op value``, where ``value`` is a number or another metric."""
-
-    metric: str
-    op: str
-    value: float | str
-    why: str
-    full_only: bool = True
-
-    def threshold(self, metrics: Mapping[str, float]) -> float:
-        """The number the metric is compared with."""
-        if isinstance(self.value, str):
-            return float(metrics[self.value])
-        return float(self.value)
-
-    def met(self, metrics: Mapping[str, float]) -> bool:
-        """Whether ``metrics`` reach this target."""
-        if self.op not in _OPERATORS:
-            raise ValueError(f"unknown comparison {self.op!r}; use one of {sorted(_OPERATORS)}.")
-        for name in (self.metric, self.value):
-            if isinstance(name, str) and name not in metrics:
-                raise KeyError(f"target names metric {name!r}, which is not among {sorted(metrics)}.")
-        return _OPERATORS[self.op](float(metrics[self.metric]), self.threshold(metrics))
-
-    def describe(self) -> str:
-        """The target in words."""
-        return f"{self.metric} {self.op} {self.value}"
-
-
-def check_targets(metrics: Mapping[str, float], targets: Sequence[Target], mode: str) -> list[dict[str, object]]:
-    """Check the targets that apply in ``mode``; raise :class:`TargetMissed` listing every miss."""
-    report: list[dict[str, object]] = []
-    missed: list[str] = []
-    for target in targets:
-        if target.full_only and mode != "full":
-            continue
-        met = target.met(metrics)
-        report.append({"target": target.describe(), "why": target.why, "met": met})
-        if not met:
-            missed.append(
-                f"- {target.describe()} (got {float(metrics[target.metric]):.4g}, "
-                f"threshold {target.threshold(metrics):.4g}): {target.why}"
-            )
-    if missed:
-        raise TargetMissed(f"{len(missed)} target(s) missed in {mode} mode:\n" + "\n".join(missed))
-    return report
 
 
 def results_path(chapter: int, backend: str, mode: str, directory: Path | None = None) -> Path:
@@ -106,12 +40,6 @@ def write_json(path: Path, data: object) -> None:
     write_text_atomically(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
-def parity_targets(parity: ParityLog) -> list[Target]:
-    """One target per recorded parity check: its difference stays within its tolerance."""
-    return [Target(f"max difference: {name}", "<=", parity.tolerances[name],
-                   "float32 agreement with the reference", full_only=False) for name in parity]
-
-
 def save(
     session: Session,
     metrics: Mapping[str, float],
@@ -121,7 +49,7 @@ def save(
 ) -> Path:
     """Check the targets, then write the chapter's figures, wall time, backend and mode.
 
-    ``parity``, the chapter's :class:`~utils.parity.ParityLog`, adds every recorded difference
+    ``parity``, the chapter's :class:`~utils.checks.parity.ParityLog`, adds every recorded difference
     to the figures and a target that it stays within its tolerance.
     """
     clean = {name: float(value) for name, value in metrics.items()}
@@ -181,191 +109,3 @@ def reported(chapter: int, metric: str, backend: str, directory: Path | None = N
     if metric not in metrics:
         raise KeyError(f"{path.name} has no figure named {metric!r}; it has: {', '.join(sorted(metrics))}.")
     return float(metrics[metric])
-
-
-# The few figures per chapter that the README shows; results/README.md shows them all.
-HEADLINES: dict[int, tuple[str, ...]] = {
-    1: ("persistence MAE, 6 h ahead (°C)", "time-delay MLP MAE, 24 h window (°C)",
-        "n-gram, best order (bits/char)"),
-    2: ("char RNN test bits/char", "JapaneseVowels test accuracy, bidirectional RNN"),
-    3: ("adding problem, simple RNN, T=10 (test MSE)", "adding problem, simple RNN, T=50 (test MSE)",
-        "BPTT vs autodiff, largest relative difference"),
-    4: ("adding problem T=100, SimpleRNN (test MSE)", "adding problem T=100, LSTM (test MSE)",
-        "adding problem T=100, GRU (test MSE)"),
-    5: ("forecast 1 h, best recurrent (test MAE °C)", "forecast 24 h mean, best recurrent (test MAE °C)",
-        "vowels, bidirectional GRU, masked (mean of seeds) (test accuracy)"),
-    6: ("Kneser-Ney, order chosen on validation (test bits/char)", "LSTM (test bits/char)",
-        "tunes: generated, share of the way from shuffled to real"),
-    7: ("Cho GRU, test exact match", "Sutskever LSTM, test exact match"),
-    8: ("attention, test exact match",),
-    9: ("transformer, test exact match", "GPT (test bits/char, sliding windows)"),
-}
-
-
-def _fmt(value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.3g}" if abs(value) < 999.5 else f"{value:,.0f}"
-
-
-def _backend_header(*first: str) -> list[str]:
-    """The two header lines of a Markdown table: the ``first`` columns, then one per backend."""
-    names = " | ".join([*first, *BACKENDS])
-    return [f"| {names} |", "|" + " --- |" * len(first) + " ---: |" * len(BACKENDS)]
-
-
-def render_results_table(results: Mapping[int, Mapping[str, Mapping]]) -> str:
-    """Markdown table: one row a chapter metric, one column a backend (full mode)."""
-    lines = _backend_header("chapter", "figure")
-    for chapter in sorted(results):
-        by_backend = results[chapter]
-        names: list[str] = []
-        for record in by_backend.values():
-            names.extend(name for name in record["metrics"] if name not in names)
-        for name in [*names, "wall time (s)"]:
-            cells = []
-            for backend in BACKENDS:
-                record = by_backend.get(backend)
-                value = None
-                if record is not None:
-                    value = record["wall_time_s"] if name == "wall time (s)" else record["metrics"].get(name)
-                cells.append(_fmt(value))
-            shown = name.replace("|", "\\|")  # a "|" inside a name would end the table cell
-            lines.append(f"| {chapter} | {shown} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def render_headline_table(results: Mapping[int, Mapping[str, Mapping]],
-                          headlines: Mapping[int, Sequence[str]] | None = None) -> str:
-    """Markdown table of each chapter's headline figures (full mode; :data:`HEADLINES` by default)."""
-    headlines = HEADLINES if headlines is None else headlines
-    lines = _backend_header("chapter", "figure")
-    for chapter in sorted(results):
-        by_backend = results[chapter]
-        for name in headlines.get(chapter, ()):
-            values = [by_backend[b]["metrics"].get(name) if b in by_backend else None for b in BACKENDS]
-            if all(value is None for value in values):
-                raise ValueError(f"chapter {chapter}'s headline figure {name!r} is in none of its results "
-                                 "files: rename it in utils/results.py HEADLINES.")
-            shown = name.replace("|", "\\|")
-            lines.append(f"| {chapter} | {shown} | " + " | ".join(_fmt(value) for value in values) + " |")
-    return "\n".join(lines)
-
-
-def _notebook_card(path: Path) -> dict[str, str]:
-    card = nbformat.read(path, as_version=4).metadata.get("course", {})
-    missing = {"chapter", "title", "builds", "data"} - set(card)
-    if missing:
-        raise ValueError(f"{path} metadata 'course' lacks {sorted(missing)}.")
-    return card
-
-
-def render_chapter_table(solutions: Path, timings: Mapping[str, Mapping]) -> str:
-    """Markdown chapter table from the notebooks' ``course`` metadata and measured times."""
-    lines = [
-        "| # | chapter | what you build | data | quick / full time |",
-        "| ---: | --- | --- | --- | --- |",
-    ]
-    for path in sorted(solutions.glob("*.ipynb")):
-        card = _notebook_card(path)
-        runs = timings.get(f"solutions/{path.name}", {}).get("tensorflow", {})
-        quick = runs.get("quick", {}).get("seconds")
-        full = runs.get("full", {}).get("seconds")
-        time_cell = f"{_fmt(quick)} s / {_fmt(full)} s" if quick or full else "not measured yet"
-        lines.append(
-            f"| {card['chapter']} | [{card['title']}](chapters/{path.name}) | {card['builds']} | "
-            f"{card['data']} | {time_cell} |"
-        )
-    return "\n".join(lines)
-
-
-def render_timings_table(timings: Mapping[str, Mapping]) -> str:
-    """Markdown table of per-notebook wall time and peak memory, per backend and mode."""
-    lines = _backend_header("notebook", "mode")
-    for notebook in sorted(timings):
-        for mode in ("quick", "full"):
-            cells = []
-            for backend in BACKENDS:
-                run = timings[notebook].get(backend, {}).get(mode)
-                memory = f", {run['peak_mib']:.0f} MiB" if run and "peak_mib" in run else ""
-                cells.append(f"{run['seconds']:.0f} s{memory}" if run else "-")
-            if any(cell != "-" for cell in cells):
-                lines.append(f"| `{notebook}` | {mode} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def replace_block(text: str, name: str, body: str) -> str:
-    """Replace what stands between ``<!-- name:begin -->`` and ``<!-- name:end -->``."""
-    pattern = re.compile(rf"(<!-- {name}:begin -->\n).*?(<!-- {name}:end -->)", re.DOTALL)
-    if not pattern.search(text):
-        raise ValueError(f"README has no '<!-- {name}:begin -->' ... '<!-- {name}:end -->' block.")
-    return pattern.sub(lambda match: match.group(1) + body + "\n" + match.group(2), text)
-
-
-def block(text: str, name: str) -> str:
-    """What stands between ``<!-- name:begin -->`` and ``<!-- name:end -->`` (without the markers)."""
-    match = re.search(rf"<!-- {name}:begin -->\n(.*?)\n?<!-- {name}:end -->", text, re.DOTALL)
-    if not match:
-        raise ValueError(f"README has no '<!-- {name}:begin -->' ... '<!-- {name}:end -->' block.")
-    return match.group(1)
-
-
-RESULTS_PAGE_HEAD = """# Results
-
-Generated by `python -m utils.results` (`make readme`) from the files in this folder: each
-full-mode run of a chapter writes `chNN.<backend>.full.json` after checking the chapter's
-targets, and `scripts/benchmark.py` (`make benchmark`, `make benchmark-full`) writes
-`timings.json`. Nothing here is typed by hand. The README shows a few headline figures per
-chapter; this page shows them all.
-
-## Every figure, full mode
-
-"""
-
-
-def _timings(results_dir: Path) -> dict:
-    timings_file = results_dir / "timings.json"
-    return json.loads(timings_file.read_text(encoding="utf-8")) if timings_file.exists() else {}
-
-
-def render_readme(readme: Path, results_dir: Path, solutions: Path,
-                  headlines: Mapping[int, Sequence[str]] | None = None) -> str:
-    """The README text with its two generated tables (chapters, headline figures) brought up to date."""
-    text = readme.read_text(encoding="utf-8")
-    text = replace_block(text, "chapters", render_chapter_table(solutions, _timings(results_dir)))
-    return replace_block(text, "headlines", render_headline_table(load_results(results_dir), headlines))
-
-
-def render_results_page(results_dir: Path) -> str:
-    """``results/README.md``: every figure of every chapter and every notebook's time and memory."""
-    return (RESULTS_PAGE_HEAD + render_results_table(load_results(results_dir))
-            + "\n\n## Time and peak memory per notebook\n\nWall time and peak memory of the notebook's "
-            "kernel, kernel start included, on the 2-core CPU.\n\n"
-            + render_timings_table(_timings(results_dir)) + "\n")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m utils.results [--check]``: the README's tables and the results page."""
-    parser = argparse.ArgumentParser(description="Render the README's tables and results/README.md.")
-    parser.add_argument("--check", action="store_true", help="fail if either file is out of date")
-    parser.add_argument("--readme", type=Path, default=REPO / "README.md")
-    parser.add_argument("--results", type=Path, default=RESULTS_DIR)
-    parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
-    args = parser.parse_args(argv)
-    page = args.results / "README.md"
-    rendered = {args.readme: render_readme(args.readme, args.results, args.solutions),
-                page: render_results_page(args.results)}
-    if args.check:
-        stale = [path for path, text in rendered.items()
-                 if not path.exists() or text != path.read_text(encoding="utf-8")]
-        for path in stale:
-            print(f"{path} is out of date: run `python -m utils.results`.", file=sys.stderr)
-        return 1 if stale else 0
-    for path, text in rendered.items():
-        write_text_atomically(path, text)
-    print(f"updated {args.readme} and {page}")
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from utils.checking import (
+from utils.checks.framework import (
     Mistake, as_array, call, checker, expect_array, expect_close, expect_shape, kind_of,
 )
-from utils.ngram import last_chars, next_char_distribution
-from utils.text import bag_of_words
-from utils.windows import make_windows
+from utils.models.ngram import last_chars, next_char_distribution
+from utils.data.text import bag_of_words
+from utils.data.windows import make_windows
 
 
 _VOCAB = {"not": 3, "good": 0, "bad": 2, "food": 1, "was": 4}

@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from utils.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
-from utils.checking import Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake
-from utils.sequences import pad_batch, reverse_padded
+from utils.models.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
+from utils.checks.framework import Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake
+from utils.data.sequences import pad_batch, reverse_padded
 
 
 def _weights(rng: np.random.Generator, n: int, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -2,7 +2,7 @@
 global norm (3.3) and the per-step factor of the Jacobian norms (3.4, an experiment: how the
 scale of the input weights changes how fast the gradient vanishes).
 
-Each checker compares the learner's answer with the reference in :mod:`utils.bptt` on
+Each checker compares the learner's answer with the reference in :mod:`utils.training.bptt` on
 several inputs and, when it differs, tests it against the wrong answers learners
 plausibly write (a transposed weight, a missing tanh derivative, only the last step's
 term, clipping each array on its own, a line fitted to the norms instead of their logarithms,
@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from utils.bptt import backward_step, clip_by_global_norm, global_norm, grad_W, per_step_factor
-from utils.checking import (
+from utils.training.bptt import backward_step, clip_by_global_norm, global_norm, grad_W, per_step_factor
+from utils.checks.framework import (
     Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
 )
 

@@ -1,7 +1,7 @@
 """Checkers for chapter 4: one LSTM step, one GRU step (both conventions), parameter counts, and the
 reach of the gradient (Exercise 4.4, the chapter's experiment on the forget-gate bias).
 
-Each checker compares the learner's answer with the reference in :mod:`utils.gated` on
+Each checker compares the learner's answer with the reference in :mod:`utils.models.gated` on
 several inputs and, when it differs, tests it against the wrong answers learners plausibly
 write (gate blocks in another order, a missing forget gate, the reset gate in the wrong
 place, the other update-gate convention, a forgotten second bias...) so that the message
@@ -24,11 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from utils.cells import simple_rnn_parameter_count
-from utils.checking import (
+from utils.models.cells import simple_rnn_parameter_count
+from utils.checks.framework import (
     Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
 )
-from utils.gated import GRU_GATES, LSTM_GATES, gradient_reach, gru_step, lstm_step, parameter_count, sigmoid
+from utils.models.gated import GRU_GATES, LSTM_GATES, gradient_reach, gru_step, lstm_step, parameter_count, sigmoid
 
 _GATE_NAMES = {"i": "input gate", "f": "forget gate", "c": "candidate", "o": "output gate",
                "z": "update gate", "r": "reset gate", "h": "candidate"}

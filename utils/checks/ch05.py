@@ -21,12 +21,12 @@ from typing import Any
 
 import numpy as np
 
-from utils.checking import (
+from utils.checks.framework import (
     Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
 )
-from utils.forecasting import fit_normalisation
-from utils.labelling import precision_recall_f1, word_start_labels
-from utils.windows import complete_window_starts, forecast_windows
+from utils.tasks.forecasting import fit_normalisation
+from utils.tasks.labelling import precision_recall_f1, word_start_labels
+from utils.data.windows import complete_window_starts, forecast_windows
 
 # Exercises 5.1 and 5.2: forecasting ==============================================================
 
@@ -402,7 +402,7 @@ def check_normalise_splits(answer: Callable[..., Any]) -> int:
 
 
 # Exercises 5.3 and 5.4: sequence labelling ======================================================
-# Word starts in text whose whitespace was removed (utils.labelling), and the scores of the rare
+# Word starts in text whose whitespace was removed (utils.tasks.labelling), and the scores of the rare
 # class over the real steps of a padded batch.
 
 # Exercise 5.3 -----------------------------------------------------------------------------------

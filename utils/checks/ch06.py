@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from utils.checking import Mistake, as_array, call, checker, kind_of, named_mistake
-from utils.lm import bits_per_character
-from utils.smoothing import KneserNeyLM, choose_order
-from utils.text import CharVocab
+from utils.checks.framework import Mistake, as_array, call, checker, kind_of, named_mistake
+from utils.tasks.lm import bits_per_character
+from utils.models.smoothing import KneserNeyLM, choose_order
+from utils.data.text import CharVocab
 
 # Exercise 6.1: bits per character ================================================================
 

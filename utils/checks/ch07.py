@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from utils.checking import Mistake, call, checker, expect_array, kind_of, named_mistake
-from utils.decoding import beam_step, choose_alpha
-from utils.seq2seq import log_softmax
-from utils.seqmetrics import character_error_rate, edit_distance
-from utils.tokens import END, PAD, START, teacher_forcing
+from utils.checks.framework import Mistake, call, checker, expect_array, kind_of, named_mistake
+from utils.decoding.search import beam_step, choose_alpha
+from utils.tasks.seq2seq import log_softmax
+from utils.decoding.seqmetrics import character_error_rate, edit_distance
+from utils.data.tokens import END, PAD, START, teacher_forcing
 
 # Shared: what the learner returned ===============================================================
 

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from utils.attention import additive_scores, masked_softmax, padding_share
-from utils.checking import Mistake, call, checker, expect_array, kind_of, named_mistake
+from utils.models.attention import additive_scores, masked_softmax, padding_share
+from utils.checks.framework import Mistake, call, checker, expect_array, kind_of, named_mistake
 
 # Shared ==========================================================================================
 
@@ -76,7 +76,7 @@ def _softmax(scores: np.ndarray, keep: np.ndarray | None = None, *, axis: int = 
 
 
 def _reference_weights(scores: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """:func:`utils.attention.masked_softmax` on one (Tq, Tk) or a batch of (B, Tq, Tk) scores, as float64."""
+    """:func:`utils.models.attention.masked_softmax` on one (Tq, Tk) or a batch of (B, Tq, Tk) scores, as float64."""
     s, m = np.asarray(scores, dtype=np.float32), np.asarray(mask, dtype=bool)
     if s.ndim == 2:  # one sequence: the reference takes a batch
         return _reference_weights(s[None], m[None])[0]

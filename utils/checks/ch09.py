@@ -48,13 +48,13 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from utils.checking import Mistake, call, checker, expect_array, named_mistake
+from utils.checks.framework import Mistake, call, checker, expect_array, named_mistake
 from utils.checks.ch06 import _LN2, _log2_softmax, _one_number, _picked
 from utils.checks.ch07 import _parts, _same
 from utils.checks.ch08 import (_NEGATIVE, _bits, _close, _float32_exact, _largest_difference, _no_return,
                                _not_a_tuple, _same_number, _softmax)
-from utils.lm import bits_per_character, bits_with_context, context_windows
-from utils.transformer import causal_mask, scaled_dot_product_attention, split_heads
+from utils.tasks.lm import bits_per_character, bits_with_context, context_windows
+from utils.models.transformer import causal_mask, scaled_dot_product_attention, split_heads
 
 # Exercise 9.1: scaled dot-product attention ======================================================
 
@@ -95,7 +95,7 @@ def _attention_cases() -> list[tuple[_Attention, str, bool]]:
 
 def _reference_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None
                          ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`utils.transformer.scaled_dot_product_attention` in float32, as float64 ``(output, weights)``.
+    """:func:`utils.models.transformer.scaled_dot_product_attention` in float32, as float64 ``(output, weights)``.
 
     Every array gets a leading axis and the mask the scores' full shape: the reference's masked softmax
     reads a 2-D mask as a (B, Tk) key mask, not as a (Tq, Tk) one.

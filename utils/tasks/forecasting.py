@@ -6,7 +6,7 @@ The order matters and each step guards against a leak from the future:
    the training period (no shuffling: neighbouring hours are nearly equal).
 2. :func:`normalise_splits` fits one mean and standard deviation per channel on the
    training split only and applies them to all three splits.
-3. :func:`utils.windows.forecast_windows` cuts each split into input windows and targets.
+3. :func:`utils.data.windows.forecast_windows` cuts each split into input windows and targets.
 4. :func:`persistence_forecast` and :func:`seasonal_naive_forecast` read their forecasts from
    those same windows, so every model is scored on exactly the same targets, and
    :func:`forecast_mae` scores them in the data's own units (°C) after undoing the
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from utils.sequences import standardise
+from utils.data.sequences import standardise
 
 
 def split_by_time(
@@ -29,7 +29,7 @@ def split_by_time(
     Train is every row before ``validation_start``, validation the rows from
     ``validation_start`` up to (not including) ``test_start``, test the rows from
     ``test_start`` on. Boundaries without a time zone are read in the index's time zone
-    (UTC for :func:`utils.data.load_nyc_weather`).
+    (UTC for :func:`utils.data.loaders.load_nyc_weather`).
     """
     if not isinstance(frame.index, pd.DatetimeIndex):
         raise ValueError(f"frame needs a DatetimeIndex (one timestamp per row), "

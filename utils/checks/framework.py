@@ -86,7 +86,7 @@ def checker(number: str, title: str) -> Callable[[CheckerBody], Checker]:
     The body takes the learner's function, raises :class:`Mistake` on the first
     problem it finds and returns how many checks it ran. The checker prints the
     verdict (or raises :class:`ExerciseFailed`); its ``verdict`` attribute returns
-    it as a :class:`Verdict` instead, for the grader (``utils.grade``).
+    it as a :class:`Verdict` instead, for the grader (``course_tools.grade``).
     """
     label = f"Exercise {number} ({title})"
 

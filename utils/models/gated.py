@@ -27,7 +27,7 @@ recurrent-side biases ``b'``). Keras stores the same numbers in the row-vector l
 ``kernel = U^T``, ``recurrent_kernel = W^T``, ``bias = b``, so the classes here copy one to one
 into ``keras.layers.LSTM`` and ``keras.layers.GRU`` and back.
 
-``copy_weights``, ``course_matrices`` and ``set_course_matrices`` (from :mod:`utils.cells`, and
+``copy_weights``, ``course_matrices`` and ``set_course_matrices`` (from :mod:`utils.models.cells`, and
 importable from here) move weights between these layers and Keras's, and to and from course
 notation.
 
@@ -46,7 +46,7 @@ import numpy as np
 from keras import ops
 
 # The weight helpers serve every recurrent layer; they are re-exported here for convenience.
-from utils.cells import copy_weights, course_matrices, positive_units, set_course_matrices, simple_rnn_parameter_count
+from utils.models.cells import copy_weights, course_matrices, positive_units, set_course_matrices, simple_rnn_parameter_count
 
 __all__ = [
     "CELLS", "GRU_GATES", "LSTM_GATES", "GRUCell", "LSTMCell", "copy_weights", "course_gru", "course_lstm",

@@ -2,7 +2,7 @@
 
 ::
 
-    python -m utils.grade submissions/*.ipynb --csv grades.csv
+    python -m course_tools.grade submissions/*.ipynb --csv grades.csv
     make grade NOTEBOOKS="submissions/*.ipynb"
 
 For every submission the grader
@@ -13,7 +13,7 @@ For every submission the grader
 2. copies the course's ``utils/``, ``datasets/`` and ``results/`` into a fresh working copy and
    runs the notebook there, in a fresh kernel, in quick mode by default, with a time limit and a
    memory limit (and, with ``--offline``, with the network cut);
-3. then, in the same kernel, loads the checkers (``utils.checking`` and ``utils.checks``) afresh
+3. then, in the same kernel, loads the checkers (``utils.checks.framework`` and ``utils.checks``) afresh
    from *this* checkout, not the modules the notebook imported nor its working copy's files, and
    calls each one on the function the notebook defined, collecting its verdict: passed, not
    attempted or failed with the checker's message; a function the notebook does not define is
@@ -173,7 +173,7 @@ def exercises(chapter: int, repo: Path = REPO) -> list[Exercise]:
 _GRADING_FUNCTION = '''\
 def _course_grade(pristine, chapter_module, answers, namespace):
     import importlib.util, json, pathlib, sys
-    checkers = [name for name in sys.modules if name in ("utils.checking", "utils.checks") or name.startswith("utils.checks.")]
+    checkers = [name for name in sys.modules if name in ("utils.checks.framework", "utils.checks") or name.startswith("utils.checks.")]
     own = {name: sys.modules.pop(name) for name in checkers}
     root = pathlib.Path(pristine) / "utils"
 
@@ -186,8 +186,8 @@ def _course_grade(pristine, chapter_module, answers, namespace):
         return module
 
     try:
-        load("utils.checking", root / "checking.py")
         load("utils.checks", root / "checks" / "__init__.py", package=True)
+        load("utils.checks.framework", root / "checks" / "framework.py")
         checks = load(chapter_module, root / "checks" / (chapter_module.rsplit(".", 1)[1] + ".py"))
         verdicts = []
         for checker_name, answer_name in answers:
@@ -201,7 +201,7 @@ def _course_grade(pristine, chapter_module, answers, namespace):
                 verdicts.append({"status": "failed", "message": f"the checker stopped: {type(exc).__name__}: {exc}"})
         return json.dumps(verdicts)
     finally:
-        for name in [name for name in sys.modules if name in ("utils.checking", "utils.checks") or name.startswith("utils.checks.")]:
+        for name in [name for name in sys.modules if name in ("utils.checks.framework", "utils.checks") or name.startswith("utils.checks.")]:
             del sys.modules[name]
         sys.modules.update(own)
 '''
@@ -317,7 +317,7 @@ def grade_one(path: Path, *, mode: str = "quick", backend: str | None = None, ti
         guarded = fingerprint(work)
         report_path, cell_path = Path(scratch) / "report.json", Path(scratch) / "grading_cell.py"
         write_text_atomically(cell_path, grading_cell(chapter, wanted))
-        command = [sys.executable, "-m", "utils.grade", "--execute", str(copy), "--report", str(report_path),
+        command = [sys.executable, "-m", "course_tools.grade", "--execute", str(copy), "--report", str(report_path),
                    "--cell", str(cell_path), "--timeout", str(timeout)]
         env = {**os.environ, "PYTHONPATH": str(work), "COURSE_MODE": mode, "MPLBACKEND": "Agg",
                "KERAS_BACKEND": backend or os.environ.get("KERAS_BACKEND", "tensorflow")}
@@ -394,7 +394,7 @@ def write_csv(rows: Sequence[Row], path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m utils.grade", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.grade", description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", help="submitted notebooks, globs or directories")
     parser.add_argument("--csv", type=Path, default=Path("grades.csv"), help="where to write the CSV")
     parser.add_argument("--mode", choices=("quick", "full"), default="quick")
@@ -411,7 +411,7 @@ def main(argv: list[str] | None = None) -> int:
         execute(args.execute, args.report, args.cell.read_text(), args.timeout)
         return 0
     if not args.notebooks:
-        parser.error("name the notebooks to grade, for example: python -m utils.grade submissions/*.ipynb")
+        parser.error("name the notebooks to grade, for example: python -m course_tools.grade submissions/*.ipynb")
     if args.timeout < 1 or args.memory_gib <= 0:
         parser.error("--timeout and --memory-gib must be positive.")
     if args.offline:

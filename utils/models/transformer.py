@@ -29,7 +29,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from utils.attention import masked_softmax
+from utils.models.attention import masked_softmax
 
 
 def causal_mask(query_length: int, key_length: int | None = None) -> np.ndarray:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from utils.seqmetrics import exact_match
-from utils.tokens import END, PAD, START
+from utils.decoding.seqmetrics import exact_match
+from utils.data.tokens import END, PAD, START
 
 StepFunction = Callable[[np.ndarray, list[np.ndarray]], tuple[np.ndarray, list[np.ndarray]]]
 Decoder = Callable[[Sequence[str], float], Sequence[str]]

@@ -1,9 +1,9 @@
 """Slides for every chapter, generated from the chapter's own executed notebook (reveal.js).
 
-    python -m utils.slides                               # full mode on JAX (make slides)
-    python -m utils.slides --mode quick --backend torch  # what CI builds
+    python -m course_tools.slides                               # full mode on JAX (make slides)
+    python -m course_tools.slides --mode quick --backend torch  # what CI builds
 
-Each deck is the solution notebook as it ran (:mod:`utils.execution`; the same copies as the
+Each deck is the solution notebook as it ran (:mod:`course_tools.execution`; the same copies as the
 book), with two changes made on the way: every exercise cell shows the learner's version
 (the stub, not the worked solution, and no output), and the cells are cut into slides at the
 notebook's own headings - a chapter section (``##``) starts a slide, a subsection (``###``) a
@@ -26,11 +26,11 @@ from pathlib import Path
 
 import nbformat
 
-from utils import execution
-from utils.book import BookError, command_line, executed_copies, mathjax_folder, scan
-from utils.exercises import BEGIN, stub_source
+from course_tools import execution
+from course_tools.book import BookError, command_line, executed_copies, mathjax_folder, scan
+from course_tools.exercises import BEGIN, stub_source
 from utils.files import write_text_atomically
-from utils.grade import checker_calls
+from course_tools.grade import checker_calls
 
 REPO = Path(__file__).resolve().parent.parent
 SLIDES = execution.BUILD / "slides"

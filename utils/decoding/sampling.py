@@ -300,7 +300,7 @@ def generate_text(step_fn: StepFn, prompt: str, length: int, vocab: Any, sampler
                   *, state: Any = None, rng: np.random.Generator | int | None = None) -> str:
     """:func:`generate` on characters: ``prompt`` encoded and the result decoded with ``vocab``.
 
-    ``vocab`` is a :class:`utils.text.CharVocab`; a prompt character outside it is an error.
+    ``vocab`` is a :class:`utils.data.text.CharVocab`; a prompt character outside it is an error.
     """
     if not isinstance(prompt, str) or not prompt:
         raise ValueError("prompt must be a non-empty str; the model needs at least one character "

@@ -10,8 +10,8 @@ inside a code cell::
 
 The generator replaces each marked region with a stub that raises
 ``NotImplementedError`` (indented like the ``BEGIN`` marker), clears outputs and
-adds a note under the title. Run ``python -m utils.exercises`` to write
-``chapters/``, or ``python -m utils.exercises --check`` to fail when it is stale.
+adds a note under the title. Run ``python -m course_tools.exercises`` to write
+``chapters/``, or ``python -m course_tools.exercises --check`` to fail when it is stale.
 """
 
 from __future__ import annotations
@@ -133,7 +133,7 @@ def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Pa
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m utils.exercises [--check]``."""
+    """Command line: ``python -m course_tools.exercises [--check]``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale chapter notebooks")
     parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = generate(args.solutions, args.chapters, check=args.check)
     if args.check:
         for path in stale:
-            print(f"stale: {path} (run `python -m utils.exercises` to bring chapters/ up to date)",
+            print(f"stale: {path} (run `python -m course_tools.exercises` to bring chapters/ up to date)",
                   file=sys.stderr)
         return 1 if stale else 0
     for path in stale:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from utils.text import CharVocab
+from utils.data.text import CharVocab
 
 
 def last_chars(context: str, order: int) -> str:

@@ -27,8 +27,9 @@ import keras
 import numpy as np
 from keras import ops
 
-from utils import decoding, progress
-from utils.tokens import PAD, TokenVocab, pad, teacher_forcing
+from utils.decoding import search
+from utils.training import progress
+from utils.data.tokens import PAD, TokenVocab, pad, teacher_forcing
 
 
 def encode_pairs(sources: Sequence[str], targets: Sequence[str], source_vocab: TokenVocab,
@@ -140,15 +141,15 @@ def log_softmax(logits: np.ndarray) -> np.ndarray:
 
 
 def translate(sources: Sequence[str], source_vocab: TokenVocab, target_vocab: TokenVocab,
-              encode: Callable[[np.ndarray], list[np.ndarray]], step: decoding.StepFunction, *,
+              encode: Callable[[np.ndarray], list[np.ndarray]], step: search.StepFunction, *,
               edges: np.ndarray, max_length: int, beam_width: int = 1, alpha: float = 0.0,
-              reverse_source: bool = False) -> tuple[list[str], decoding.Decoded]:
+              reverse_source: bool = False) -> tuple[list[str], search.Decoded]:
     """Decode ``sources`` into target texts with greedy decoding (``beam_width=1``) or beam search.
 
     ``encode(source_batch)`` returns the decoder's initial states for a (batch, length) array of
-    left-padded source ids; ``step`` is a step function (see :mod:`utils.decoding`). The sources
+    left-padded source ids; ``step`` is a step function (see :mod:`utils.decoding.search`). The sources
     are grouped by the training buckets ``edges`` and padded as in training. Returns the texts and
-    the :class:`utils.decoding.Decoded` result, both in the order of ``sources``.
+    the :class:`utils.decoding.search.Decoded` result, both in the order of ``sources``.
     """
     if len(sources) == 0:
         raise ValueError("no sources to translate.")
@@ -163,13 +164,13 @@ def translate(sources: Sequence[str], source_vocab: TokenVocab, target_vocab: To
         width = max(int(edges[group]), int(lengths[members].max()))
         states = encode(pad([source_ids[i] for i in members], width, side="left"))
         if beam_width == 1:
-            decoded = decoding.greedy_decode(step, states, max_length=max_length)
+            decoded = search.greedy_decode(step, states, max_length=max_length)
         else:
-            decoded = decoding.beam_search(step, states, beam_width=beam_width, max_length=max_length, alpha=alpha)
+            decoded = search.beam_search(step, states, beam_width=beam_width, max_length=max_length, alpha=alpha)
         for row, i in enumerate(members):
             texts[i], token_lists[i] = target_vocab.decode(decoded.tokens[row]), decoded.tokens[row]
         scores[members], finished[members] = decoded.scores, decoded.finished
-    return texts, decoding.Decoded(token_lists, scores, finished)
+    return texts, search.Decoded(token_lists, scores, finished)
 
 
 @dataclass(frozen=True)
@@ -186,15 +187,15 @@ class Translator:
     max_length: int
 
     def __call__(self, sources: Sequence[str], encode: Callable[[np.ndarray], list[np.ndarray]],
-                 step: decoding.StepFunction, *, beam_width: int = 1, alpha: float = 0.0,
-                 reverse_source: bool = False) -> tuple[list[str], decoding.Decoded]:
+                 step: search.StepFunction, *, beam_width: int = 1, alpha: float = 0.0,
+                 reverse_source: bool = False) -> tuple[list[str], search.Decoded]:
         return translate(sources, self.source_vocab, self.target_vocab, encode, step, edges=self.edges,
                          max_length=self.max_length, beam_width=beam_width, alpha=alpha,
                          reverse_source=reverse_source)
 
 
-def step_function(step_model: keras.Model) -> decoding.StepFunction:
-    """The step function (see :mod:`utils.decoding`) of a Keras step model.
+def step_function(step_model: keras.Model) -> search.StepFunction:
+    """The step function (see :mod:`utils.decoding.search`) of a Keras step model.
 
     The model takes ``[tokens (N, 1), *states]`` and returns ``[logits (N, 1, V), *new states]``;
     the step function returns the log-probabilities (N, V) and the new states, as NumPy arrays.
@@ -206,7 +207,7 @@ def step_function(step_model: keras.Model) -> decoding.StepFunction:
     return step
 
 
-def prefix_step_function(decoder: keras.Model, *, block: int = 16) -> decoding.StepFunction:
+def prefix_step_function(decoder: keras.Model, *, block: int = 16) -> search.StepFunction:
     """The step function of a decoder that reads its whole prefix at every step (a transformer's).
 
     ``decoder`` takes ``[prefix (N, t), *encoder states]`` and returns the logits of every prefix
@@ -265,7 +266,7 @@ def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epo
     counts training steps: ``len(batches)`` per epoch), the cross-entropy of the next token from logits,
     weighted by the batches' weights (0 on padding). Training stops when the validation loss has
     not improved for ``patience`` epochs, or after ``epochs``. Shows a live line and learning curve
-    in full mode (:mod:`utils.progress`), prints one line when done, returns the
+    in full mode (:mod:`utils.training.progress`), prints one line when done, returns the
     history (``loss`` and ``val_loss`` per epoch) and the seconds taken.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -284,7 +285,7 @@ def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epo
 
 
 def teacher_and_step_probabilities(training: keras.Model, encode: Callable[[np.ndarray], list[np.ndarray]],
-                                   step: decoding.StepFunction, batch: tuple, rows: int = 16
+                                   step: search.StepFunction, batch: tuple, rows: int = 16
                                    ) -> tuple[np.ndarray, np.ndarray]:
     """The next-token probabilities of the training model and of the step-by-step decoder, on one batch.
 

@@ -7,7 +7,7 @@ by hand against Keras's layer, at most 1e-5 apart) would fail for that reason al
 so by default on GPUs, PyTorch's cuDNN recurrent kernels do, TensorFlow does for
 matrix products. :func:`use_full_float32` turns TF32 off for the active backend, so a
 notebook computes the same numbers on a GPU as on a CPU up to float32 rounding. On a CPU it
-changes nothing. Like :mod:`utils.autodiff`, it imports the backend package lazily, inside
+changes nothing. Like :mod:`utils.training.autodiff`, it imports the backend package lazily, inside
 the branch, and only the one that is active.
 
 The price is speed on the GPU's tensor cores, which the course's small models barely use;

@@ -1,9 +1,9 @@
 """The course as a static HTML book: Sphinx with MyST-NB over executed copies of the solutions.
 
-    python -m utils.book                              # full mode on JAX (make book)
-    python -m utils.book --mode quick --backend torch # what CI builds
+    python -m course_tools.book                              # full mode on JAX (make book)
+    python -m course_tools.book --mode quick --backend torch # what CI builds
 
-Steps: make executed copies (:mod:`utils.execution`, reused while up to date), lay out a
+Steps: make executed copies (:mod:`course_tools.execution`, reused while up to date), lay out a
 Sphinx source folder in ``build/book/source/`` (the configuration in ``book/conf.py``, a
 landing page made of the README's introduction, chapter table and headline figures, one page
 per chapter, the instructor's guide and the results page), build it into
@@ -29,10 +29,10 @@ from pathlib import Path
 
 import nbformat
 
-from utils import execution
-from utils.exercises import BEGIN
+from course_tools import execution
+from course_tools.exercises import BEGIN
 from utils.files import write_text_atomically
-from utils.results import block
+from course_tools.readme import block
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = execution.BUILD / "book"
@@ -140,7 +140,7 @@ def prepare(copies: Sequence[Path], source: Path, repo: Path = REPO) -> None:
         nbformat.write(notebook, source / "chapters" / path.name)
         names.append(path.stem)
     (source / "index.md").write_text(landing_page(readme, names), encoding="utf-8")
-    guide = _page(repo / GUIDE.name, "# Instructor's guide\n\nNot generated yet: run `python -m utils.guide`.\n")
+    guide = _page(repo / GUIDE.name, "# Instructor's guide\n\nNot generated yet: run `python -m course_tools.guide`.\n")
     (source / "instructors.md").write_text(guide, encoding="utf-8")
     results = _page(repo / "results" / "README.md", "# Results\n\nNo results yet.\n")
     (source / "results.md").write_text(results, encoding="utf-8")

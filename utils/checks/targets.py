@@ -1,15 +1,90 @@
-"""Each chapter's quality targets, checked by :func:`utils.results.save` at the chapter's end.
+"""Quality targets: what a target is, how it is checked, and each chapter's list.
+
+:func:`utils.results.save` checks them at the chapter's end.
 
 A target names a figure of the chapter's results, a comparison and a threshold (a number or
 another figure), and says in words what it shows. Targets marked ``full_only=False`` check that
 learning happens and hold in quick mode too; the others are the chapter's claims, checked in
 full mode, where the notebook trains to its stated budget. Parity checks add their own targets
-(see :class:`utils.parity.ParityLog`).
+(see :class:`utils.checks.parity.ParityLog`).
 """
 
 from __future__ import annotations
 
-from utils.results import Target
+import operator
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from utils.checks.parity import ParityLog
+
+_OPERATORS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+class TargetMissed(AssertionError):
+    """A chapter did not reach one of its stated targets."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A quality target: ``metric op value``, where ``value`` is a number or another metric."""
+
+    metric: str
+    op: str
+    value: float | str
+    why: str
+    full_only: bool = True
+
+    def threshold(self, metrics: Mapping[str, float]) -> float:
+        """The number the metric is compared with."""
+        if isinstance(self.value, str):
+            return float(metrics[self.value])
+        return float(self.value)
+
+    def met(self, metrics: Mapping[str, float]) -> bool:
+        """Whether ``metrics`` reach this target."""
+        if self.op not in _OPERATORS:
+            raise ValueError(f"unknown comparison {self.op!r}; use one of {sorted(_OPERATORS)}.")
+        for name in (self.metric, self.value):
+            if isinstance(name, str) and name not in metrics:
+                raise KeyError(f"target names metric {name!r}, which is not among {sorted(metrics)}.")
+        return _OPERATORS[self.op](float(metrics[self.metric]), self.threshold(metrics))
+
+    def describe(self) -> str:
+        """The target in words."""
+        return f"{self.metric} {self.op} {self.value}"
+
+
+def check_targets(metrics: Mapping[str, float], targets: Sequence[Target], mode: str) -> list[dict[str, object]]:
+    """Check the targets that apply in ``mode``; raise :class:`TargetMissed` listing every miss."""
+    report: list[dict[str, object]] = []
+    missed: list[str] = []
+    for target in targets:
+        if target.full_only and mode != "full":
+            continue
+        met = target.met(metrics)
+        report.append({"target": target.describe(), "why": target.why, "met": met})
+        if not met:
+            missed.append(
+                f"- {target.describe()} (got {float(metrics[target.metric]):.4g}, "
+                f"threshold {target.threshold(metrics):.4g}): {target.why}"
+            )
+    if missed:
+        raise TargetMissed(f"{len(missed)} target(s) missed in {mode} mode:\n" + "\n".join(missed))
+    return report
+
+
+def parity_targets(parity: ParityLog) -> list[Target]:
+    """One target per recorded parity check: its difference stays within its tolerance."""
+    return [Target(f"max difference: {name}", "<=", parity.tolerances[name],
+                   "float32 agreement with the reference", full_only=False) for name in parity]
+
 
 # A state that does not depend on an input moves by float32 rounding at most; a real
 # dependence, even across 24 steps of an untrained network, is about a thousand times larger.

@@ -187,7 +187,7 @@ def alignment_mass(weights: np.ndarray, source_labels: np.ndarray, target_labels
     ``weights`` (at least Ty rows, Tx columns) are one pair's attention weights, row ``t`` the
     step that writes target character ``t``, columns the source characters (no padding);
     ``source_labels`` (Tx,) and ``target_labels`` (Ty,) say which word of the sentence each
-    character spells (-1: none), as :func:`utils.numwords.alignment` gives them. For every target
+    character spells (-1: none), as :func:`utils.data.numwords.alignment` gives them. For every target
     character whose word is in the source, returns the weight on that word's source characters,
     the same for uniform attention (the chance level: the word's share of the source), and
     whether the most-weighted source character lies in the word.

@@ -1,7 +1,7 @@
 """An interpolated Kneser-Ney character n-gram language model, fitted with NumPy.
 
 An order-``k`` model predicts a character from the ``k`` before it (as in
-:mod:`utils.ngram`). Each level ``n = 1 .. k+1`` (n-grams of ``n`` characters, contexts of
+:mod:`utils.models.ngram`). Each level ``n = 1 .. k+1`` (n-grams of ``n`` characters, contexts of
 ``n - 1``) mixes a discounted estimate with the level below:
 
     P_n(w | h) = max(a(h w) - D_n(a), 0) / a(h ·) + gamma(h) P_{n-1}(w | h'),
@@ -42,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from utils.text import CharVocab
+from utils.data.text import CharVocab
 
 METHODS = ("kneser-ney", "absolute")
 _MIN_DISCOUNT = 0.05
@@ -82,7 +82,7 @@ def _check_int(value: Any, name: str, low: int) -> int:
 class KneserNeyLM:
     """An interpolated (modified) Kneser-Ney character model of order ``order``.
 
-    ``vocab`` is a :class:`~utils.text.CharVocab` (then texts may be given as ``str``) or the
+    ``vocab`` is a :class:`~utils.data.text.CharVocab` (then texts may be given as ``str``) or the
     vocabulary size (then only id arrays). Build the vocabulary from the whole corpus so that
     held-out characters have ids; characters the training text lacks still get P > 0.
     """
@@ -264,7 +264,7 @@ class KneserNeyLM:
         return float(-np.mean(np.log2(self.probabilities(text, history))))
 
     def step(self, last_id: int, state: tuple[int, ...] | None = None) -> tuple[np.ndarray, tuple[int, ...]]:
-        """A step function for :func:`utils.sampling.generate`: read ``last_id``, return P(next) and the context."""
+        """A step function for :func:`utils.decoding.sampling.generate`: read ``last_id``, return P(next) and the context."""
         self._check_fitted()
         if isinstance(last_id, bool) or not isinstance(last_id, (int, np.integer)) \
                 or not 0 <= last_id < self.vocab_size:

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from utils.tsformat import TsFormatError, parse_ts
+from utils.data.tsformat import TsFormatError, parse_ts
 
-DATASETS_DIR = Path(__file__).resolve().parent.parent / "datasets"
+DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
 
 
 class DatasetError(RuntimeError):
@@ -324,10 +324,10 @@ def load_nyc_weather(station: str = "LGA", directory: Path | None = None) -> pd.
 def load_oneills_1850(directory: Path | None = None) -> str:
     """The ABC text of O'Neill's *Music of Ireland* (1903) as music21's corpus ships it: 2,009 tunes.
 
-    Returns the whole file (781,984 characters); ``utils.abc.split_tunes`` cuts it into tunes.
+    Returns the whole file (781,984 characters); ``utils.data.abc.split_tunes`` cuts it into tunes.
     Some tunes appear twice, transcribed by two people, under the same ``X:`` number.
     """
-    from utils.abc import AbcError, split_tunes  # NumPy only; imported here to keep data.py light
+    from utils.data.abc import AbcError, split_tunes  # NumPy only; imported here to keep data.py light
 
     spec = ONEILLS_1850
     path = _locate(spec, directory)

@@ -190,7 +190,7 @@ def copy_weights(source: keras.layers.Layer, target: keras.layers.Layer) -> None
     """Copy kernel, recurrent_kernel and bias from one recurrent layer to another of the same kind.
 
     Works in both directions between ``keras.layers.SimpleRNN`` and ``RNN(RNNCell)``, and
-    likewise for the gated cells of :mod:`utils.gated` (``LSTM`` and ``RNN(LSTMCell)``, ``GRU``
+    likewise for the gated cells of :mod:`utils.models.gated` (``LSTM`` and ``RNN(LSTMCell)``, ``GRU``
     and ``RNN(GRUCell)`` with the same ``reset_after``); both layers must be built.
     """
     weights = _recurrent_weights(source, "source")
@@ -209,7 +209,7 @@ def course_matrices(layer: keras.layers.Layer) -> tuple[np.ndarray, np.ndarray, 
     """``(U, W, b)`` in course notation from a built recurrent layer (simple, LSTM or GRU).
 
     ``U = kernel^T`` and ``W = recurrent_kernel^T``; for the gated layers the gate blocks are
-    stacked along the first axis of ``U`` and ``W`` (see :mod:`utils.gated`).
+    stacked along the first axis of ``U`` and ``W`` (see :mod:`utils.models.gated`).
     """
     kernel, recurrent_kernel, bias = _recurrent_weights(layer, "the")
     return kernel.T, recurrent_kernel.T, bias

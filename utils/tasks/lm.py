@@ -20,7 +20,8 @@ from typing import Any
 import keras
 import numpy as np
 
-from utils import cells, gated, progress
+from utils.models import cells, gated
+from utils.training import progress
 
 State = list[list[np.ndarray]]
 
@@ -87,7 +88,7 @@ class NumpyLanguageModel:
     """A trained ``Embedding -> recurrent layers -> Dense`` model, one step at a time in NumPy.
 
     Supports ``SimpleRNN``, ``LSTM`` and ``GRU`` layers (and the fused layers of
-    :mod:`utils.fused`, which share their weights), ``Dropout`` layers (skipped: inference) and a
+    :mod:`utils.models.fused`, which share their weights), ``Dropout`` layers (skipped: inference) and a
     final ``Dense`` layer whose output is logits or a softmax. :meth:`step` takes the last ids of a
     batch of sequences and the state, and returns the next-character distributions and the new
     state, so a sampler never re-reads the prefix.
@@ -211,7 +212,7 @@ def fit_stateful(model: keras.Model, train: tuple[np.ndarray, np.ndarray], valid
     Every epoch starts from zero states; within an epoch each batch continues the last one
     (truncated BPTT). Training stops after ``patience`` epochs without a better validation
     score. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
-    A live line (and curve) shows the epochs as they finish (``show``: see :func:`utils.progress.bar`).
+    A live line (and curve) shows the epochs as they finish (``show``: see :func:`utils.training.progress.bar`).
     """
     def run_epoch() -> float:
         reset_states(model)
@@ -252,7 +253,7 @@ def fit_windows(model: keras.Model, train_ids: Any, validation_ids: Any, length:
     the validation text is cut once from offset 0.
     Keeps the weights of the best validation epoch, stops after ``patience`` epochs without a better
     one. The model's loss must be the cross-entropy in nats (Keras's), reported here in bits.
-    A live line (and curve) shows the epochs as they finish (``show``: see :func:`utils.progress.bar`).
+    A live line (and curve) shows the epochs as they finish (``show``: see :func:`utils.training.progress.bar`).
     """
     rng = np.random.default_rng(seed)
     validation = windows(validation_ids, length)
@@ -300,7 +301,7 @@ def windowed_bits(logits_of: Any, ids: Any, context: int, stride: int) -> float:
 
 
 def windowed_step(logits_of: Any, context: int) -> Any:
-    """A step function for :func:`utils.sampling.generate` from a causal model that reads ``context`` ids.
+    """A step function for :func:`utils.decoding.sampling.generate` from a causal model that reads ``context`` ids.
 
     The state is the list of ids read so far. Each step runs the model on one window of exactly
     ``context`` ids (the last ones, or the first ones padded on the right with id 0 while fewer have

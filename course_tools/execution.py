@@ -1,7 +1,7 @@
 """Executed copies of the solution notebooks, for the book, the slides and the instructor's guide.
 
-    python -m utils.execution --mode quick --backend torch      # all nine chapters
-    python -m utils.execution --mode full --backend jax solutions/04_lstm_and_gru.ipynb
+    python -m course_tools.execution --mode quick --backend torch      # all nine chapters
+    python -m course_tools.execution --mode full --backend jax solutions/04_lstm_and_gru.ipynb
 
 Each notebook runs in a fresh kernel of its own child process (as in the tests: the kernel's
 working directory is ``solutions/``), with ``COURSE_MODE`` and ``KERAS_BACKEND`` set, and its
@@ -16,7 +16,7 @@ notebook on that backend and mode. A full-mode run also writes the chapter's res
 as ``make test-full`` does.
 
 Each copy's stamp also holds the run's wall time (kernel start included) and the kernel's peak
-memory; ``python -m utils.execution --record-timings build/executed/full-jax`` merges them into
+memory; ``python -m course_tools.execution --record-timings build/executed/full-jax`` merges them into
 ``results/timings.json``, as ``scripts/benchmark.py`` does for its own runs.
 """
 
@@ -48,9 +48,6 @@ BUILD = REPO / "build"
 MODES = ("quick", "full")
 BACKENDS = ("tensorflow", "jax", "torch")
 METADATA_KEY = "course_execution"
-# The modules that build from executed copies, which no notebook imports: editing them does not
-# make a copy stale.
-BUILDERS = frozenset({"execution.py", "book.py", "slides.py", "guide.py", "grade.py"})
 TIMINGS = REPO / "results" / "timings.json"
 
 
@@ -66,14 +63,14 @@ def executed_dir(mode: str, backend: str, build: Path = BUILD) -> Path:
 def digest(notebook: Path, repo: Path = REPO) -> str:
     """A digest of the notebook and of every file under ``utils/`` and ``datasets/``.
 
-    The outputs of a run depend on all three; any change in them makes an executed copy stale
-    (except a change in the modules of ``BUILDERS``, which no notebook runs).
+    The outputs of a run depend on all three; any change in them makes an executed copy stale.
+    The build tools in ``course_tools/``, which no notebook imports, are not part of it.
     """
     hasher = hashlib.sha256()
     hasher.update(notebook.read_bytes())
     for folder in ("utils", "datasets"):
         for path in sorted((repo / folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.name not in BUILDERS:
+            if path.is_file() and "__pycache__" not in path.parts:
                 hasher.update(str(path.relative_to(repo)).encode())
                 hasher.update(path.read_bytes())
     return hasher.hexdigest()
@@ -185,7 +182,7 @@ def record_timings(folders: Sequence[Path], timings: Path = TIMINGS) -> list[str
     for folder in folders:
         copies = sorted(Path(folder).glob("*.ipynb"))
         if not copies:
-            raise ExecutionError(f"{folder} holds no executed copies: run python -m utils.execution first.")
+            raise ExecutionError(f"{folder} holds no executed copies: run python -m course_tools.execution first.")
         for copy_path in copies:
             stamp = nbformat.read(copy_path, as_version=4).metadata.get(METADATA_KEY)
             if not stamp or "seconds" not in stamp:
@@ -237,7 +234,7 @@ def execute(notebooks: Sequence[Path], *, mode: str, backend: str, build: Path =
         env.pop("MPLBACKEND", None)  # the kernel's inline backend is what records the figures
         start = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "utils.execution", "--one", str(notebook), "--to", str(copy),
+            [sys.executable, "-m", "course_tools.execution", "--one", str(notebook), "--to", str(copy),
              "--mode", mode, "--backend", backend, "--digest", source_digest,
              "--cell-timeout", str(cell_timeout)],
             env=env, cwd=REPO, capture_output=True, text=True)

@@ -3,6 +3,11 @@
 Figures are drawn off-screen, every test starts in the default (full) course mode
 whatever the calling shell sets, and matplotlib's global settings are restored
 after each test because ``use_course_style`` changes them.
+
+Every test also starts and ends in full float32 (TensorFloat-32 off, see
+:mod:`utils.training.precision`): the backends' precision switches are global to the process, so
+a test that turned TF32 on would otherwise leave it on for every test after it, and the tests
+that compare with a reference to 1e-5 would hold or fail on a GPU by the order they ran in.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 import re  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -24,10 +30,26 @@ import pytest  # noqa: E402
 SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 
+@contextmanager
+def full_float32() -> Iterator[None]:
+    """Run the body in full float32, and leave full float32 behind whatever the body switched.
+
+    TF32 is turned off for the active backend on entry and again on exit, so what a test does
+    to the global switches (JAX's config, ``torch.backends``, TensorFlow's context) ends with it.
+    """
+    from utils.training.precision import use_full_float32
+
+    use_full_float32()
+    try:
+        yield
+    finally:
+        use_full_float32()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_course_state(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("COURSE_MODE", raising=False)
-    with matplotlib.rc_context():
+    with matplotlib.rc_context(), full_float32():
         yield
     plt.close("all")
 

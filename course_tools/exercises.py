@@ -12,6 +12,14 @@ The generator replaces each marked region with a stub that raises
 ``NotImplementedError`` (indented like the ``BEGIN`` marker), clears outputs and
 adds a note under the title. Run ``python -m course_tools.exercises`` to write
 ``chapters/``, or ``python -m course_tools.exercises --check`` to fail when it is stale.
+
+A region whose ``BEGIN`` marker names its own stub gets that line instead. This is how a
+prediction stays the learner's: the worked notebook holds the author's guess, the learner's
+copy ``None``, and the cell that reveals the measurement asks for a guess while it is ``None``::
+
+    # BEGIN SOLUTION, stub: predicted_alpha = None  # your guess, before you measure
+    predicted_alpha = 0.5
+    # END SOLUTION
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ REPO = Path(__file__).resolve().parent.parent
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code.")'
+OWN_STUB = f"{BEGIN}, stub:"  # a BEGIN marker that gives the region's stub after it
 NOTE = (
     "> **Exercise notebook.** Under each *Exercise* heading, a code cell raises "
     "`NotImplementedError` until you replace that line with your answer; the checker cell after it "
@@ -42,19 +51,46 @@ class MarkerError(ValueError):
     """A solution notebook's ``BEGIN``/``END SOLUTION`` markers do not pair up."""
 
 
+def region_stub(line: str) -> str | None:
+    """The stub of the region that ``line`` opens, or None if it is not a ``BEGIN`` marker.
+
+    ``# BEGIN SOLUTION`` opens a region stubbed by :data:`STUB`; ``# BEGIN SOLUTION, stub: CODE``
+    one stubbed by ``CODE`` (one line of Python, such as ``predicted_order = None  # your guess``).
+    """
+    stripped = line.strip()
+    if stripped == BEGIN:
+        return STUB
+    if stripped.startswith(OWN_STUB):
+        return stripped[len(OWN_STUB):].strip()
+    return None
+
+
+def _check_stub(stub: str, where: str) -> None:
+    """A region's own stub must be one line of Python: say what is wrong with it, if anything."""
+    if not stub:
+        raise MarkerError(f"{where}: '{OWN_STUB}' names no stub: write the learner's line after it, for example "
+                          f"'{OWN_STUB} predicted_order = None  # your guess, before you measure'.")
+    try:
+        compile(stub, where, "exec")
+    except SyntaxError as error:
+        raise MarkerError(f"{where}: the stub {stub!r} is not a line of Python ({error.msg}).") from None
+
+
 def stub_source(source: str, where: str = "cell") -> str:
-    """Replace every marked solution region of one cell's source with a stub."""
+    """Replace every marked solution region of one cell's source with its stub."""
     out: list[str] = []
     inside = False
     opened_at = 0
     for number, line in enumerate(source.splitlines(), start=1):
         stripped = line.strip()
-        if stripped == BEGIN:
+        stub = region_stub(line)
+        if stub is not None:
             if inside:
                 raise MarkerError(f"{where}, line {number}: '{BEGIN}' inside an open solution region.")
+            _check_stub(stub, f"{where}, line {number}")
             inside, opened_at = True, number
             indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}{STUB}")
+            out.append(f"{indent}{stub}")
         elif stripped == END:
             if not inside:
                 raise MarkerError(f"{where}, line {number}: '{END}' without a '{BEGIN}' before it.")
@@ -67,7 +103,7 @@ def stub_source(source: str, where: str = "cell") -> str:
 
 
 def count_exercises(notebook: NotebookNode) -> int:
-    """How many solution regions a notebook marks."""
+    """How many exercise regions (stubbed by :data:`STUB`) a notebook marks; a prediction is not one."""
     return sum(
         line.strip() == BEGIN
         for cell in notebook.cells

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 import stat
 from pathlib import Path
@@ -15,6 +16,7 @@ from utils import files
 from course_tools.exercises import (
     BEGIN,
     END,
+    OWN_STUB,
     STUB,
     MarkerError,
     count_exercises,
@@ -125,10 +127,64 @@ def test_unbalanced_markers_name_the_cell_and_line(source, phrases):
         assert phrase in str(caught.value)
 
 
+PREDICTION_CELL = "\n".join(
+    [
+        f"{OWN_STUB} predicted_alpha = None  # your guess, before you measure",
+        "predicted_alpha = 0.5  # the author's guess",
+        END,
+        "",
+        "",
+        "def choose_alpha(scores):",
+        f"    {BEGIN}",
+        "    return max(scores, key=scores.get)",
+        f"    {END}",
+    ]
+)
+
+
+def test_a_region_may_name_its_own_stub_for_a_prediction():
+    assert stub_source(PREDICTION_CELL).splitlines() == [
+        "predicted_alpha = None  # your guess, before you measure",
+        "",
+        "",
+        "def choose_alpha(scores):",
+        f"    {STUB}",
+    ]
+    namespace: dict = {}
+    exec(stub_source(PREDICTION_CELL), namespace)
+    assert namespace["predicted_alpha"] is None
+
+
+def test_an_own_stub_keeps_the_marker_indentation():
+    source = f"if True:\n    {OWN_STUB} guess = None\n    guess = 3\n    {END}"
+    assert stub_source(source) == "if True:\n    guess = None"
+
+
+@pytest.mark.parametrize(
+    ("marker", "phrase"),
+    [(OWN_STUB, "names no stub"), (f"{OWN_STUB}   ", "names no stub"),
+     (f"{OWN_STUB} predicted = (", "is not a line of Python")],
+    ids=["empty", "blank", "not Python"],
+)
+def test_a_bad_own_stub_is_refused_with_the_cell_and_line(marker, phrase):
+    with pytest.raises(MarkerError, match=r"^nb.ipynb, cell 2, line 2: ") as caught:
+        stub_source(f"x = 1\n{marker}\npredicted = 0.5\n{END}", where="nb.ipynb, cell 2")
+    assert phrase in str(caught.value)
+
+
+def test_an_own_stub_inside_an_open_region_is_refused():
+    with pytest.raises(MarkerError, match="inside an open solution region"):
+        stub_source(f"{BEGIN}\nx = 1\n{OWN_STUB} y = None\n{END}")
+
+
 def test_count_exercises_counts_regions_in_code_cells_only():
     notebook = _solution_notebook(SOLUTION_CELL, f"{BEGIN}\n{END}\n{BEGIN}\n{END}", "y = 2")
     notebook.cells.append(new_markdown_cell(f"Markdown may show the marker:\n{BEGIN}"))
     assert count_exercises(notebook) == 3
+
+
+def test_a_prediction_is_not_counted_as_an_exercise():
+    assert count_exercises(_solution_notebook(PREDICTION_CELL)) == 1
 
 
 # make_exercise_notebook -------------------------------------------------------------------------
@@ -290,3 +346,37 @@ def test_following_the_stale_advice_fixes_an_orphan_chapter(repo, capsys):
     assert _main(solutions, chapters, "--check") == 1
     _main(solutions, chapters)
     assert _main(solutions, chapters, "--check") == 0
+
+
+# The course's own notebooks -----------------------------------------------------------------------
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _predictions(source: str) -> list[tuple[str, str]]:
+    """(name, value) of every assignment to a ``predicted_...`` name in a cell's source."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name) and name.id.startswith("predicted_"):
+                    found.append((name.id, ast.unparse(node.value) if node.value is not None else ""))
+    return found
+
+
+def test_no_learner_copy_holds_a_guess():
+    """A prediction is the learner's own: in chapters/, every predicted_... name is assigned None only."""
+    notebooks = sorted((REPO / "chapters").glob("*.ipynb"))
+    assert notebooks
+    guesses = [f"{path.name}: {name} = {value}"
+               for path in notebooks for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "code"
+               for name, value in _predictions(cell.source) if value != "None"]
+    assert not guesses, f"the learner's copies hold the author's guesses: {guesses}"
+
+
+def test_the_guess_test_sees_a_number_in_any_form():
+    assert _predictions("predicted_x = 0.5\npredicted_y: float = -1\na, predicted_z = 1, {2: 3}") == [
+        ("predicted_x", "0.5"), ("predicted_y", "-1"), ("predicted_z", "(1, {2: 3})")]
+    assert _predictions("predicted_x = None\nother = 2") == [("predicted_x", "None")]

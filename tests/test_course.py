@@ -129,32 +129,71 @@ def test_quick_mode_on_jax_compiles_for_speed_of_compiling_and_only_there():
 
     both = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
     checked = (0, 10)
-    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}, checked) == both
-    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": " Quick "}, checked) == both
-    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "full"}, checked) == ""
-    assert xla_flags_for({"KERAS_BACKEND": "jax"}, checked) == ""
-    assert xla_flags_for({"KERAS_BACKEND": "tensorflow", "COURSE_MODE": "quick"}, checked) == ""
+    cpu = ()  # no JAX accelerator plugin installed: JAX computes on the CPU
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}, checked, cpu) == both
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": " Quick "}, checked, cpu) == both
+    assert xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "full"}, checked, cpu) == ""
+    assert xla_flags_for({"KERAS_BACKEND": "jax"}, checked, cpu) == ""
+    assert xla_flags_for({"KERAS_BACKEND": "tensorflow", "COURSE_MODE": "quick"}, checked, cpu) == ""
     other = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "XLA_FLAGS": "--xla_dump_to=/tmp/x"}
-    assert xla_flags_for(other, checked) == f"--xla_dump_to=/tmp/x {both}"
+    assert xla_flags_for(other, checked, cpu) == f"--xla_dump_to=/tmp/x {both}"
     mine = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "XLA_FLAGS": "--xla_backend_optimization_level=2"}
-    assert xla_flags_for(mine, checked) == "--xla_backend_optimization_level=2 --xla_cpu_use_fusion_emitters=false"
+    assert xla_flags_for(mine, checked, cpu) == (
+        "--xla_backend_optimization_level=2 --xla_cpu_use_fusion_emitters=false")
 
 
 def test_a_flag_is_only_added_on_the_jaxlib_releases_it_was_checked_on():
     from utils.course import xla_flags_for
 
     quick = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}
-    assert xla_flags_for(quick, (0, 12)) == "--xla_backend_optimization_level=0"
-    assert xla_flags_for(quick, (0, 10)).endswith("--xla_cpu_use_fusion_emitters=false")
+    assert xla_flags_for(quick, (0, 12), ()) == "--xla_backend_optimization_level=0"
+    assert xla_flags_for(quick, (0, 10), ()).endswith("--xla_cpu_use_fusion_emitters=false")
+
+
+def test_the_cpu_flags_are_not_added_where_jax_will_compute_on_a_gpu():
+    from utils.course import jax_computes_on_cpu, xla_flags_for
+
+    quick = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"}
+    both = "--xla_backend_optimization_level=0 --xla_cpu_use_fusion_emitters=false"
+    # jax[cuda13] installed: JAX takes the GPU, and quick mode keeps XLA's flags as they were.
+    assert not jax_computes_on_cpu(quick, ["xla_cuda13"])
+    assert xla_flags_for(quick, (0, 10), ["xla_cuda13"]) == ""
+    assert xla_flags_for({**quick, "XLA_FLAGS": "--xla_dump_to=/tmp/x"}, (0, 10), ["xla_cuda13"]) == (
+        "--xla_dump_to=/tmp/x")
+    # JAX_PLATFORMS decides where it is set: its first platform is the one JAX computes on.
+    assert jax_computes_on_cpu({**quick, "JAX_PLATFORMS": "cpu"}, ["xla_cuda13"])
+    assert xla_flags_for({**quick, "JAX_PLATFORMS": " CPU "}, (0, 10), ["xla_cuda13"]) == both
+    assert not jax_computes_on_cpu({**quick, "JAX_PLATFORMS": "cuda,cpu"}, [])
+    assert xla_flags_for({**quick, "JAX_PLATFORMS": "cuda"}, (0, 10), []) == ""
+    assert jax_computes_on_cpu({**quick, "JAX_PLATFORMS": ""}, [])
+
+
+def test_jax_accelerator_plugins_are_found_without_importing_jax(tmp_path, monkeypatch):
+    import sys
+
+    from utils.course import _jax_plugins
+
+    plugin = tmp_path / "jax_plugins" / "xla_cuda13"
+    plugin.mkdir(parents=True)
+    (plugin / "__init__.py").write_text("raise ImportError('a plugin must not be imported to be found')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "xla_cuda13" in _jax_plugins()
+    assert "jax_plugins" not in sys.modules
 
 
 def test_the_flag_is_in_the_environment_before_keras_imports_jax():
+    """And JAX is told not to take 75 % of a GPU's memory in advance (two notebooks would starve)."""
     import subprocess
     import sys
 
-    code = "import os, utils.course; print(os.environ.get('XLA_FLAGS', ''))"
-    clean = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "COURSE_MODE", "KERAS_BACKEND")}
-    done = subprocess.run([sys.executable, "-c", code], env={**clean, "KERAS_BACKEND": "jax", "COURSE_MODE": "quick"},
+    code = ("import os, utils.course; print(os.environ.get('XLA_FLAGS', '')); "
+            "print(os.environ.get('XLA_PYTHON_CLIENT_PREALLOCATE'))")
+    unset = ("XLA_FLAGS", "COURSE_MODE", "KERAS_BACKEND", "XLA_PYTHON_CLIENT_PREALLOCATE")
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
+    run = {"KERAS_BACKEND": "jax", "COURSE_MODE": "quick", "JAX_PLATFORMS": "cpu"}
+    done = subprocess.run([sys.executable, "-c", code], env={**clean, **run},
                           capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == course.xla_flags_for({"KERAS_BACKEND": "jax", "COURSE_MODE": "quick"})
-    assert "--xla_backend_optimization_level=0" in done.stdout
+    flags, preallocate = done.stdout.strip().splitlines()[-2:]
+    assert flags == course.xla_flags_for(run)
+    assert "--xla_backend_optimization_level=0" in flags
+    assert preallocate == "false"

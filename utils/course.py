@@ -12,16 +12,25 @@ started, so the results file at the end can record the wall time.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import logging
 import os
+import pkgutil
 import platform
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Quieten TensorFlow's C++ start-up chatter before Keras imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# JAX on a GPU takes 75 % of the GPU's memory for itself when it first computes, whatever it needs:
+# a second process (two notebooks open in JupyterLab, or the grader beside a notebook) then finds the
+# GPU nearly full and fails with out-of-memory errors. The course's models need a few hundred MiB, so
+# JAX allocates as it goes instead. Set before Keras imports JAX (JAX reads it when it first computes);
+# a value the user set is kept. It changes nothing on a CPU.
+os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 # Quick mode on JAX: compile for speed of compiling. A quick-mode notebook on JAX spends most of its
 # time compiling (every eager operation on a new shape, every training step), not running. Two XLA
@@ -31,7 +40,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # passing. Full mode keeps XLA's defaults, since there the compiled code runs for minutes. XLA stops
 # the process on a flag it does not know, so a flag that newer XLA releases might drop is only added
 # on the jaxlib releases it was checked on. XLA reads the flags when JAX first computes, so they are
-# set here, before Keras imports JAX; a flag the user set (by name, whatever its value) is kept.
+# set here, before Keras imports JAX; a flag the user set (by name, whatever its value) is kept. They
+# were measured on a CPU (the second one is a CPU flag by name) and are not added where JAX will
+# compute on a GPU: that is decided without importing JAX (see jax_computes_on_cpu).
 QUICK_JAX_XLA_FLAGS: dict[str, tuple[tuple[int, int], ...] | None] = {
     "--xla_backend_optimization_level=0": None,              # every release
     "--xla_cpu_use_fusion_emitters=false": ((0, 10),),       # checked on jaxlib 0.10
@@ -47,14 +58,42 @@ def _jaxlib_release() -> tuple[int, int] | None:
         return None
 
 
-def xla_flags_for(environ: Mapping[str, str], jaxlib: tuple[int, int] | None = None) -> str:
-    """``XLA_FLAGS`` as the course runs it: with :data:`QUICK_JAX_XLA_FLAGS` added in quick mode on JAX.
+def _jax_plugins() -> list[str]:
+    """The accelerator plugins JAX will load (such as ``xla_cuda13`` of ``jax[cuda13]``), found as JAX
+    finds them, by the ``jax_plugins`` entry points and namespace package, without importing JAX."""
+    names = {entry.name for entry in importlib.metadata.entry_points(group="jax_plugins")}
+    spec = importlib.util.find_spec("jax_plugins")
+    if spec is not None and spec.submodule_search_locations:
+        names.update(module.name for module in pkgutil.iter_modules(spec.submodule_search_locations))
+    return sorted(names)
 
-    ``jaxlib`` is the jaxlib release (major, minor) that decides which flags are safe to add; by
-    default the installed one.
+
+def jax_computes_on_cpu(environ: Mapping[str, str], plugins: Sequence[str] | None = None) -> bool:
+    """Whether JAX will compute on the CPU, decided without importing it.
+
+    ``JAX_PLATFORMS`` decides where set (its first platform is the one JAX uses); otherwise JAX
+    takes a GPU when an accelerator plugin is installed (``plugins``, by default the installed
+    ones). With a plugin but no GPU, JAX falls back to the CPU: then this says "not the CPU", and
+    quick mode only compiles a little slower.
+    """
+    platforms = [name.strip().lower() for name in environ.get("JAX_PLATFORMS", "").split(",") if name.strip()]
+    if platforms:
+        return platforms[0] == "cpu"
+    return not (plugins if plugins is not None else _jax_plugins())
+
+
+def xla_flags_for(environ: Mapping[str, str], jaxlib: tuple[int, int] | None = None,
+                  plugins: Sequence[str] | None = None) -> str:
+    """``XLA_FLAGS`` as the course runs it: with :data:`QUICK_JAX_XLA_FLAGS` added in quick mode on JAX
+    on the CPU (never where JAX will compute on a GPU: :func:`jax_computes_on_cpu`).
+
+    ``jaxlib`` is the jaxlib release (major, minor) that decides which flags are safe to add, and
+    ``plugins`` the JAX accelerator plugins installed; by default the installed ones.
     """
     flags = environ.get("XLA_FLAGS", "")
     if environ.get("KERAS_BACKEND") != "jax" or environ.get("COURSE_MODE", "").strip().lower() != "quick":
+        return flags
+    if not jax_computes_on_cpu(environ, plugins):
         return flags
     jaxlib = jaxlib if jaxlib is not None else _jaxlib_release()
     for flag, releases in QUICK_JAX_XLA_FLAGS.items():

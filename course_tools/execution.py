@@ -15,9 +15,12 @@ copy is written for it, and the exit status is 1, so running this is also a test
 notebook on that backend and mode. A full-mode run also writes the chapter's results files,
 as ``make test-full`` does.
 
-Each copy's stamp also holds the run's wall time (kernel start included) and the kernel's peak
-memory; ``python -m course_tools.execution --record-timings build/executed/full-jax`` merges them into
-``results/timings.json``, as ``scripts/benchmark.py`` does for its own runs.
+Each copy's stamp also holds the run's wall time (kernel start included), the kernel's peak
+memory and the device the kernel computed on (asked of the kernel itself after the last cell);
+``python -m course_tools.execution --record-timings build/executed/full-jax`` merges them into
+``results/timings.json``, as ``scripts/benchmark.py`` does for its own runs. Runs that computed
+on a GPU go to a file of their own beside it, ``results/timings.<device>.json``, so that a GPU's
+times never stand in the CPU's table.
 """
 
 from __future__ import annotations
@@ -37,10 +40,15 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 
 from utils.files import write_text_atomically
+from utils.training.device import CPU, device_slug, machine
+
+if TYPE_CHECKING:  # imported where a notebook is executed, not by every user of this module
+    from nbclient import NotebookClient
 
 REPO = Path(__file__).resolve().parent.parent
 SOLUTIONS = REPO / "solutions"
@@ -143,7 +151,7 @@ def _run_in_this_process(source: Path, target: Path, mode: str, backend: str, so
                             coalesce_streams=True, resources={"metadata": {"path": str(source.parent)}})
     start = time.perf_counter()
     try:
-        client.execute()
+        device = execute_reporting_device(client)
     except CellExecutionError as error:
         raise ExecutionError(f"{source.name} failed on {backend} ({mode} mode):\n{error}") from None
     seconds = time.perf_counter() - start
@@ -153,8 +161,8 @@ def _run_in_this_process(source: Path, target: Path, mode: str, backend: str, so
         raise ExecutionError(f"{source.name} has error outputs on {backend} ({mode} mode): " + "; ".join(errors))
     notebook.metadata[METADATA_KEY] = {
         "mode": mode, "backend": backend, "digest": source_digest, "seconds": round(seconds, 1),
-        "peak_mib": peak_mib, "machine": machine(), "date": datetime.date.today().isoformat(),
-        "source": source.name,
+        "peak_mib": peak_mib, "device": device, "machine": machine(device),
+        "date": datetime.date.today().isoformat(), "source": source.name,
     }
     write_text_atomically(target, nbformat.writes(notebook) + "\n")
 
@@ -166,35 +174,98 @@ def peak_child_mib() -> float:
     return round(peak / 1024 if platform.system() == "Linux" else peak / 2**20, 0)
 
 
-def machine() -> str:
-    """The machine a timing was taken on, as ``results/timings.json`` records it."""
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs"
+# Run in the kernel after a notebook's last cell: the kernel is the process whose backend chose a device.
+DEVICE_PROBE = "from utils.training.device import accelerator_used as _device\nprint(_device())"
+
+
+def execute_reporting_device(client: NotebookClient) -> str:
+    """Execute ``client``'s notebook, then return the device its kernel computed on ("cpu" or a GPU's name).
+
+    A cell running :data:`DEVICE_PROBE` is added after the last one and removed again, ran or not,
+    so the notebook comes back with its own cells only. Errors of the notebook's cells propagate.
+    """
+    notebook = client.nb
+    notebook.cells.append(nbformat.v4.new_code_cell(DEVICE_PROBE))
+    try:
+        client.execute()
+    finally:
+        probe = notebook.cells.pop()
+    printed = "".join(output.get("text", "") for output in probe.get("outputs", [])
+                      if output.get("output_type") == "stream" and output.get("name") == "stdout").strip()
+    if not printed:
+        raise ExecutionError("the kernel did not say which device it computed on (the probe cell printed "
+                             "nothing): check that `import utils` works in the notebook's kernel.")
+    return printed
+
+
+def timings_path(device: str = CPU, timings: Path = TIMINGS) -> Path:
+    """The timings file of runs on ``device``: ``timings`` for the CPU, ``timings.<device>.json`` beside
+    it for an accelerator."""
+    if device == CPU:
+        return timings
+    return timings.with_name(f"{timings.stem}.{device_slug(device)}{timings.suffix}")
+
+
+def merge_timings(runs: Sequence[tuple[str, str, str, dict]], timings: Path = TIMINGS) -> None:
+    """Merge runs ``(notebook, backend, mode, run)`` into the timings files, each into its device's file.
+
+    ``run`` holds ``seconds`` and, where known, ``peak_mib``, ``machine`` and ``device`` (the CPU when
+    absent); a CPU run is stored without the ``device`` entry, as ``results/timings.json`` always was.
+    """
+    tables: dict[Path, dict] = {}
+    for notebook, backend, mode, run in runs:
+        run = dict(run)
+        path = timings_path(run.get("device", CPU), timings)
+        if run.get("device", CPU) == CPU:
+            run.pop("device", None)
+        if path not in tables:
+            tables[path] = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        tables[path].setdefault(notebook, {}).setdefault(backend, {})[mode] = run
+    for path, table in tables.items():
+        write_text_atomically(path, json.dumps(table, indent=2, sort_keys=True) + "\n")
+
+
+def accelerator_timings(timings: Path = TIMINGS) -> dict[str, dict]:
+    """Timings files of accelerators beside ``timings``: ``{device: {notebook: {backend: {mode: run}}}}``."""
+    found: dict[str, dict] = {}
+    for path in sorted(timings.parent.glob(f"{timings.stem}.*{timings.suffix}")):
+        table = json.loads(path.read_text(encoding="utf-8"))
+        devices = {run["device"] for backends in table.values() for modes in backends.values()
+                   for run in modes.values() if "device" in run}
+        for device in devices:
+            found.setdefault(device, {}).update(table)
+    return found
 
 
 def record_timings(folders: Sequence[Path], timings: Path = TIMINGS) -> list[str]:
-    """Merge the wall time and peak memory stamped in the executed copies under ``folders`` into ``timings``.
+    """Merge the wall time and peak memory stamped in the executed copies in ``folders`` (folders of
+    copies, or copies) into ``timings``, runs on a GPU into that device's file beside it
+    (:func:`timings_path`).
 
     Returns one line per recorded notebook. A copy without a stamp is an error that names it;
     a copy stamped before memory and machine were stamped gives its time only, on this machine.
     """
-    table = json.loads(timings.read_text(encoding="utf-8")) if timings.exists() else {}
+    runs = []
     lines = []
     for folder in folders:
-        copies = sorted(Path(folder).glob("*.ipynb"))
-        if not copies:
+        copies = sorted(Path(folder).glob("*.ipynb")) if Path(folder).is_dir() else [Path(folder)]
+        if not copies or not copies[0].is_file():
             raise ExecutionError(f"{folder} holds no executed copies: run python -m course_tools.execution first.")
         for copy_path in copies:
             stamp = nbformat.read(copy_path, as_version=4).metadata.get(METADATA_KEY)
             if not stamp or "seconds" not in stamp:
                 raise ExecutionError(f"{copy_path} has no timing stamp: execute it again with --force.")
-            run = {"machine": stamp.get("machine", machine()), "seconds": stamp["seconds"]}
+            device = stamp.get("device", CPU)
+            run = {"machine": stamp.get("machine", machine()), "seconds": stamp["seconds"],
+                   "device": device}
             if "peak_mib" in stamp:
                 run["peak_mib"] = stamp["peak_mib"]
             name = f"solutions/{stamp['source']}"
-            table.setdefault(name, {}).setdefault(stamp["backend"], {})[stamp["mode"]] = run
+            runs.append((name, stamp["backend"], stamp["mode"], run))
             memory = f", {run['peak_mib']:.0f} MiB" if "peak_mib" in run else " (no memory figure)"
-            lines.append(f"{name} {stamp['backend']} {stamp['mode']}: {run['seconds']:.1f} s{memory}")
-    write_text_atomically(timings, json.dumps(table, indent=2, sort_keys=True) + "\n")
+            where = "" if device == CPU else f" on {device}"
+            lines.append(f"{name} {stamp['backend']} {stamp['mode']}{where}: {run['seconds']:.1f} s{memory}")
+    merge_timings(runs, timings)
     return lines
 
 
@@ -257,8 +328,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="run even where an up-to-date copy exists")
     parser.add_argument("--cell-timeout", type=int, default=1800)
     parser.add_argument("--record-timings", nargs="+", type=Path, metavar="FOLDER",
-                        help="merge the times stamped in these folders' copies into results/timings.json "
-                             "(runs nothing)")
+                        help="merge the times stamped in these folders' copies (or these copies) into "
+                             "results/timings.json, a GPU's into results/timings.<gpu>.json (runs nothing)")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--to", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--digest", help=argparse.SUPPRESS)

@@ -5,7 +5,8 @@
 Each notebook runs in a fresh kernel, in a child process of its own, so the peak
 resident memory of that kernel can be read after it exits. Wall time includes kernel
 start-up and imports: it is what a learner or CI waits for. The figures are merged
-into ``results/timings.json``; ``python -m course_tools.readme`` renders them into the README.
+into ``results/timings.json`` (runs that computed on a GPU into ``results/timings.<device>.json``);
+``python -m course_tools.readme`` renders them into the README.
 A notebook that fails is reported and the script exits non-zero.
 """
 
@@ -20,23 +21,23 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-TIMINGS = REPO / "results" / "timings.json"
 sys.path.insert(0, str(REPO))
 
-from course_tools.execution import machine, peak_child_mib  # noqa: E402  (after the path is set)
+from course_tools.execution import (  # noqa: E402  (after the path is set)
+    execute_reporting_device, machine, merge_timings, peak_child_mib)
 
 
-def run_one(notebook: Path) -> dict[str, float]:
-    """Execute one notebook in this process's child kernel; return seconds and peak MiB."""
+def run_one(notebook: Path) -> dict[str, float | str]:
+    """Execute one notebook in this process's child kernel; return seconds, peak MiB and its device."""
     import nbformat
     from nbclient import NotebookClient
 
     nb = nbformat.read(notebook, as_version=4)
     client = NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent)}})
     start = time.perf_counter()
-    client.execute()
+    device = execute_reporting_device(client)
     seconds = time.perf_counter() - start
-    return {"seconds": round(seconds, 1), "peak_mib": peak_child_mib()}
+    return {"seconds": round(seconds, 1), "peak_mib": peak_child_mib(), "device": device}
 
 
 def main() -> int:
@@ -51,7 +52,6 @@ def main() -> int:
         print(json.dumps(run_one(args.one)))
         return 0
 
-    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
     failures = 0
     for backend in args.backends:
         for notebook in args.notebooks:
@@ -65,14 +65,10 @@ def main() -> int:
                 print(f"FAILED {name} on {backend} ({args.mode}):\n{done.stderr[-3000:]}", file=sys.stderr)
                 continue
             figures = json.loads(done.stdout.strip().splitlines()[-1])
-            figures["machine"] = machine()
-            timings.setdefault(name, {}).setdefault(backend, {})[args.mode] = figures
+            figures["machine"] = machine(figures["device"])
+            merge_timings([(name, backend, args.mode, figures)])
             print(f"{name:50s} {backend:10s} {args.mode:5s} {figures['seconds']:7.1f} s "
-                  f"{figures['peak_mib']:6.0f} MiB", flush=True)
-            TIMINGS.parent.mkdir(exist_ok=True)
-            tmp = TIMINGS.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
-            os.replace(tmp, TIMINGS)
+                  f"{figures['peak_mib']:6.0f} MiB on {figures['device']}", flush=True)
     return 1 if failures else 0
 
 

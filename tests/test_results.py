@@ -138,6 +138,7 @@ def test_save_writes_the_record(tmp_path, capsys):
         "targets",
         "keras",
         "python",
+        "device",
         "machine",
         "recorded",
     }

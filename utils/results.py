@@ -2,7 +2,10 @@
 
 At its end a chapter notebook calls :func:`save` with the figures it reached; that writes
 ``results/chNN.<backend>.<mode>.json`` and, in full mode, asserts the chapter's targets
-(:mod:`utils.checks.targets`). A later chapter quotes an earlier one's figure with
+(:mod:`utils.checks.targets`). Each file names the device the run computed on; a run on a GPU
+writes ``results/chNN.<backend>.<mode>.<device>.json`` instead (for example
+``ch04.torch.full.nvidia-h100-80gb-hbm3.json``), so it never overwrites the CPU's figures, which
+stay the ones the README quotes. A later chapter quotes an earlier one's figure with
 :func:`reported`. The README's tables are rendered from these files by
 :mod:`course_tools.readme`, which no notebook imports.
 """
@@ -10,7 +13,6 @@ At its end a chapter notebook calls :func:`save` with the figures it reached; th
 from __future__ import annotations
 
 import json
-import os
 import platform
 import time
 from collections.abc import Mapping, Sequence
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from utils.checks.targets import Target, check_targets, parity_targets
 from utils.files import write_text_atomically
+from utils.training.device import CPU, accelerator, device_slug, machine
 
 if TYPE_CHECKING:  # importing utils.course would import Keras, which this module does not need
     from utils.course import Session
@@ -30,9 +33,16 @@ RESULTS_DIR = REPO / "results"
 BACKENDS = ("tensorflow", "jax", "torch")
 
 
-def results_path(chapter: int, backend: str, mode: str, directory: Path | None = None) -> Path:
-    """Where a chapter's results for one backend and mode are written."""
-    return (directory or RESULTS_DIR) / f"ch{chapter:02d}.{backend}.{mode}.json"
+def results_path(chapter: int, backend: str, mode: str, directory: Path | None = None,
+                 device: str = CPU) -> Path:
+    """Where a chapter's results for one backend, mode and device are written.
+
+    On the CPU ``chNN.<backend>.<mode>.json``; on an accelerator the device's name follows the
+    mode (``chNN.<backend>.<mode>.<device>.json``), so the CPU's file is never overwritten and a
+    reader of the CPU's files (``ch*.*.full.json``) does not pick up a GPU's.
+    """
+    suffix = "" if device == CPU else f".{device_slug(device)}"
+    return (directory or RESULTS_DIR) / f"ch{chapter:02d}.{backend}.{mode}{suffix}.json"
 
 
 def write_json(path: Path, data: object) -> None:
@@ -47,7 +57,11 @@ def save(
     directory: Path | None = None,
     parity: ParityLog | None = None,
 ) -> Path:
-    """Check the targets, then write the chapter's figures, wall time, backend and mode.
+    """Check the targets, then write the chapter's figures, wall time, backend, mode and device.
+
+    The device is the one the active Keras backend computes on
+    (:func:`~utils.training.device.accelerator`): a run on a GPU writes a file of its own
+    (:func:`results_path`).
 
     ``parity``, the chapter's :class:`~utils.checks.parity.ParityLog`, adds every recorded difference
     to the figures and a target that it stays within its tolerance.
@@ -58,6 +72,7 @@ def save(
         clean.update(parity.metrics())
         all_targets += parity_targets(parity)
     report = check_targets(clean, all_targets, session.mode)
+    device = accelerator()
     record = {
         "chapter": session.chapter,
         "backend": session.backend,
@@ -68,10 +83,11 @@ def save(
         "targets": report,
         "keras": version("keras"),
         "python": platform.python_version(),
-        "machine": f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPUs",
+        "device": device,
+        "machine": machine(device),
         "recorded": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
     }
-    path = results_path(session.chapter, session.backend, session.mode, directory)
+    path = results_path(session.chapter, session.backend, session.mode, directory, device)
     write_json(path, record)
     print(f"Saved {len(clean)} figures to {path.relative_to(path.parent.parent)} "
           f"({record['wall_time_s']} s, {len(report)} targets met).")
@@ -83,20 +99,30 @@ def save(
     return path
 
 
-def load_results(directory: Path | None = None, mode: str = "full") -> dict[int, dict[str, dict]]:
-    """Results files of one mode: ``{chapter: {backend: record}}``."""
+def load_results(directory: Path | None = None, mode: str = "full",
+                 device: str = CPU) -> dict[int, dict[str, dict]]:
+    """Results files of one mode and device (the CPU's by default): ``{chapter: {backend: record}}``."""
+    suffix = "" if device == CPU else f".{device_slug(device)}"
     found: dict[int, dict[str, dict]] = {}
-    for path in sorted((directory or RESULTS_DIR).glob(f"ch*.*.{mode}.json")):
+    for path in sorted((directory or RESULTS_DIR).glob(f"ch*.*.{mode}{suffix}.json")):
         record = json.loads(path.read_text(encoding="utf-8"))
         found.setdefault(int(record["chapter"]), {})[record["backend"]] = record
     return found
+
+
+def result_devices(directory: Path | None = None, mode: str = "full") -> list[str]:
+    """The accelerators with results files of ``mode``, by the name each file records (not the CPU)."""
+    devices = {json.loads(path.read_text(encoding="utf-8")).get("device", CPU)
+               for path in (directory or RESULTS_DIR).glob(f"ch*.*.{mode}.*.json")}
+    return sorted(devices - {CPU})
 
 
 def reported(chapter: int, metric: str, backend: str, directory: Path | None = None) -> float:
     """A figure an earlier chapter reached in full mode on ``backend``, read from its results file.
 
     Chapters quote earlier results through this function, so the numbers they show are the
-    ones that ran, never typed by hand.
+    ones that ran, never typed by hand. The figure is the CPU's, on a GPU run too: those are the
+    figures the course reports.
     """
     path = results_path(chapter, backend, "full", directory)
     if not path.exists():

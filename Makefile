@@ -15,7 +15,7 @@ BACKENDS ?= tensorflow jax torch
 NOTEBOOKS ?= chapters solutions
 LAB_ARGS ?=
 
-.PHONY: help lab test test-full unit notebooks book slides guide check-book wheels grade chapters readme \
+.PHONY: help lab test test-full test-gpu unit notebooks book slides guide check-book wheels grade chapters readme \
   benchmark benchmark-full strip clean
 
 help:
@@ -24,7 +24,10 @@ help:
 	@echo "make unit       unit tests of utils/ and repository checks, with coverage"
 	@echo "make notebooks  execute every notebook (quick mode) with nbval on BACKENDS"
 	@echo "make test-full  execute the solutions in full mode on BACKENDS: asserts every chapter's"
-	@echo "                targets and writes its results files (also the GPU command)"
+	@echo "                targets and writes its results files"
+	@echo "make test-gpu   on a GPU machine (README, 'On a GPU'): fails unless JAX and PyTorch see the GPU,"
+	@echo "                then the backend-specific unit tests and every solution (quick mode) on both,"
+	@echo "                and chapter GPU_CHAPTER (default $(GPU_CHAPTER)) in full mode, writing results that name the GPU"
 	@echo "make book       execute the solutions (full mode, JAX; BOOK_MODE=quick BOOK_BACKEND=torch"
 	@echo "                to change) and build the HTML book into build/book/html/"
 	@echo "make slides     one reveal.js deck per chapter into build/slides/ (same executed copies)"
@@ -71,12 +74,12 @@ test: $(VENV)/.installed-test
 	$(MAKE) book slides BOOK_MODE=quick BOOK_BACKEND=$(TEST_BOOK_BACKEND)
 	$(MAKE) check-book BOOK_MODE=quick BOOK_BACKEND=$(TEST_BOOK_BACKEND)
 
-# The backend-specific tests (autodiff dispatch, Keras cells, simple and gated, TF32 switch, fused
-# recurrent kernels, language-model steps, encoder-decoder batches and layers, attention layers, progress
-# callbacks) run once more
+# The backend-specific tests (autodiff dispatch, Keras cells, simple and gated, TF32 switch, the device
+# a run names, fused recurrent kernels, language-model steps, encoder-decoder batches and layers,
+# attention layers, progress callbacks) run once more
 # on JAX and PyTorch.
 BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py tests/test_gated.py tests/test_precision.py \
-  tests/test_fused.py tests/test_lm.py tests/test_seq2seq.py tests/test_attention.py \
+  tests/test_device.py tests/test_fused.py tests/test_lm.py tests/test_seq2seq.py tests/test_attention.py \
   tests/test_transformer.py tests/test_tfdata.py tests/test_progress.py
 
 unit: $(VENV)/.installed-test
@@ -109,13 +112,41 @@ notebooks: $(VENV)/.installed-test
 	done
 
 # Full mode: each chapter checks its targets (a miss fails the notebook) and writes
-# results/chNN.<backend>.full.json. On a GPU machine: make test-full BACKENDS="jax torch".
+# results/chNN.<backend>.full.json (results/chNN.<backend>.full.<gpu>.json where it computed on a GPU).
 test-full: $(VENV)/.installed-test
 	@for backend in $(BACKENDS); do \
 	  echo "=== solutions, full mode, KERAS_BACKEND=$$backend ==="; \
 	  KERAS_BACKEND=$$backend COURSE_MODE=full MPLBACKEND=Agg \
 	    $(PY) -m pytest --nbval-lax --nbval-current-env --nbval-cell-timeout=1800 -p no:cacheprovider \
 	    solutions || exit 1; \
+	done
+
+# The GPU suite, on a machine with an NVIDIA GPU, after the README's "On a GPU" install. First each of
+# GPU_BACKENDS must compute on the GPU: course_tools/gpu.py stops the run, saying what to install or
+# check, where a backend would quietly fall back to the CPU. Then, on each: the backend-specific unit
+# tests, every solution in quick mode, and chapter GPU_CHAPTER in full mode (chapter 9 by default: the
+# fused recurrent kernels on cuDNN, attention checked against Keras's to float32, the cost-against-length
+# figure), whose results file (results/chNN.<backend>.full.<gpu>.json) and time
+# (results/timings.<gpu>.json) name the GPU and leave the CPU's files as they are.
+GPU_BACKENDS ?= jax torch
+GPU_CHAPTER ?= 09
+
+test-gpu: $(VENV)/.installed-test
+	@for backend in $(GPU_BACKENDS); do \
+	  KERAS_BACKEND=$$backend $(PY) -m course_tools.gpu || exit 1; \
+	done
+	@for backend in $(GPU_BACKENDS); do \
+	  echo "=== backend-specific unit tests on the GPU, KERAS_BACKEND=$$backend ==="; \
+	  KERAS_BACKEND=$$backend MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider $(BACKEND_TESTS) || exit 1; \
+	  echo "=== solutions, quick mode, on the GPU, KERAS_BACKEND=$$backend ==="; \
+	  KERAS_BACKEND=$$backend COURSE_MODE=quick MPLBACKEND=Agg \
+	    $(PY) -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider solutions || exit 1; \
+	done
+	@for backend in $(GPU_BACKENDS); do \
+	  echo "=== chapter $(GPU_CHAPTER), full mode, on the GPU, KERAS_BACKEND=$$backend ==="; \
+	  $(PY) -m course_tools.execution --mode full --backend $$backend --force solutions/$(GPU_CHAPTER)_*.ipynb \
+	    && $(PY) -m course_tools.execution --record-timings build/executed/full-$$backend/$(GPU_CHAPTER)_*.ipynb \
+	    || exit 1; \
 	done
 
 # The book and the slides are built from executed copies of the solutions in
@@ -160,4 +191,4 @@ strip: $(VENV)/.installed-test
 	$(PY) -m course_tools.exercises
 
 clean:
-	rm -rf $(VENV) .pytest_cache .coverage htmlcov *.egg-info results/*.quick.json build
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov *.egg-info results/*.quick.json results/*.quick.*.json build

@@ -171,13 +171,13 @@ def test_the_cpu_flags_are_not_added_where_jax_will_compute_on_a_gpu():
 def test_jax_accelerator_plugins_are_found_without_importing_jax(tmp_path, monkeypatch):
     import sys
 
-    from utils.course import _jax_plugins
+    from utils.course import jax_plugins
 
     plugin = tmp_path / "jax_plugins" / "xla_cuda13"
     plugin.mkdir(parents=True)
     (plugin / "__init__.py").write_text("raise ImportError('a plugin must not be imported to be found')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    assert "xla_cuda13" in _jax_plugins()
+    assert "xla_cuda13" in jax_plugins()
     assert "jax_plugins" not in sys.modules
 
 

@@ -58,7 +58,7 @@ def _jaxlib_release() -> tuple[int, int] | None:
         return None
 
 
-def _jax_plugins() -> list[str]:
+def jax_plugins() -> list[str]:
     """The accelerator plugins JAX will load (such as ``xla_cuda13`` of ``jax[cuda13]``), found as JAX
     finds them, by the ``jax_plugins`` entry points and namespace package, without importing JAX."""
     names = {entry.name for entry in importlib.metadata.entry_points(group="jax_plugins")}
@@ -79,7 +79,7 @@ def jax_computes_on_cpu(environ: Mapping[str, str], plugins: Sequence[str] | Non
     platforms = [name.strip().lower() for name in environ.get("JAX_PLATFORMS", "").split(",") if name.strip()]
     if platforms:
         return platforms[0] == "cpu"
-    return not (plugins if plugins is not None else _jax_plugins())
+    return not (plugins if plugins is not None else jax_plugins())
 
 
 def xla_flags_for(environ: Mapping[str, str], jaxlib: tuple[int, int] | None = None,

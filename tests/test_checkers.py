@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from keras import ops
 from checkerfailures import failure
+from test_checks_ch07_models import build_decoder
+from test_checks_ch08_models import AttentionDecoder
 
 import utils.checks
 
@@ -35,7 +37,7 @@ from utils.data.sequences import reverse_padded
 from utils.models.smoothing import choose_order
 from utils.data.text import bag_of_words
 from utils.data.tokens import teacher_forcing
-from utils.models.transformer import causal_mask, scaled_dot_product_attention, split_heads
+from utils.models.transformer import DecoderBlock, causal_mask, scaled_dot_product_attention, split_heads
 from utils.data.windows import forecast_windows, make_windows
 
 
@@ -88,16 +90,19 @@ CHECKERS = [
     pytest.param(ch06.check_sample_from_logits, sample_from_logits, "6.3", 9, id="6.3"),
     pytest.param(ch06.check_choose_order, choose_order, "6.2", 3, id="6.2"),
     pytest.param(ch07.check_decoder_io, teacher_forcing, "7.1", 4, id="7.1"),
-    pytest.param(ch07.check_edit_distance, edit_distance, "7.2", 13, id="7.2"),
-    pytest.param(ch07.check_beam_step, beam_step, "7.3", 7, id="7.3"),
-    pytest.param(ch07.check_choose_alpha, choose_alpha, "7.4", 2, id="7.4"),
+    pytest.param(ch07.check_edit_distance, edit_distance, "7.2", 15, id="7.2"),
+    pytest.param(ch07.check_build_decoder, build_decoder, "7.3", 4, id="7.3"),
+    pytest.param(ch07.check_beam_step, beam_step, "7.4", 7, id="7.4"),
+    pytest.param(ch07.check_choose_alpha, choose_alpha, "7.5", 2, id="7.5"),
     pytest.param(ch08.check_masked_softmax, _masked_softmax, "8.1", 5, id="8.1"),
     pytest.param(ch08.check_additive_scores, additive_scores, "8.2", 3, id="8.2"),
-    pytest.param(ch08.check_padding_share, padding_share, "8.3", 3, id="8.3"),
+    pytest.param(ch08.check_attention_decoder, AttentionDecoder, "8.3", 4, id="8.3"),
+    pytest.param(ch08.check_padding_share, padding_share, "8.4", 3, id="8.4"),
     pytest.param(ch09.check_scaled_dot_product_attention, _attention, "9.1", 5, id="9.1"),
     pytest.param(ch09.check_causal_mask, causal_mask, "9.2", 4, id="9.2"),
     pytest.param(ch09.check_split_heads, _split_heads, "9.3", 4, id="9.3"),
-    pytest.param(ch09.check_bits_with_context, bits_with_context, "9.4", 3, id="9.4"),
+    pytest.param(ch09.check_decoder_block, DecoderBlock, "9.4", 5, id="9.4"),
+    pytest.param(ch09.check_bits_with_context, bits_with_context, "9.5", 3, id="9.5"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

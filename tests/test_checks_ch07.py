@@ -184,7 +184,7 @@ def test_edit_distance_alternative_correct_answers_pass(capsys):
     for answer in (distance_with, distance_by_recursion, lambda a, b: distance_with(a, b, returns="float"),
                    lambda a, b: np.int64(distance_with(a, b))):
         check_edit_distance(answer)
-    assert capsys.readouterr().out.count("passed all 13 checks") == 4
+    assert capsys.readouterr().out.count("passed all 15 checks") == 4
 
 
 _TITLE_72 = "Exercise 7.2 (edit distance): "
@@ -251,7 +251,7 @@ def test_edit_distance_mistake_is_named_when_later_pairs_crash():
 
 
 # ================================================================================================
-# Exercise 7.3: one step of beam search
+# Exercise 7.4: one step of beam search
 # ================================================================================================
 
 
@@ -312,7 +312,7 @@ def test_beam_step_alternative_correct_answers_pass(capsys):
     assert capsys.readouterr().out.count("passed all 7 checks") == 3
 
 
-_TITLE_73 = "Exercise 7.3 (one step of beam search): "
+_TITLE_74 = "Exercise 7.4 (one step of beam search): "
 
 
 @pytest.mark.parametrize(
@@ -324,7 +324,7 @@ _TITLE_73 = "Exercise 7.3 (one step of beam search): "
         (lambda *a: beam_with(*a, new_scores="probabilities"), ["your new scores are probabilities"]),
         (lambda *a: beam_with(*a, finished_rule="extended"), ["extended the finished beam like the others",
                                                               "beam 1 finished"]),
-        (lambda *a: beam_with(*a, finished_rule="dropped"), ["dropped the finished beam"]),
+        (lambda *a: beam_with(*a, finished_rule="dropped"), ["finished beam is missing from the kept candidates"]),
         (lambda *a: beam_with(*a, finished_rule="every token"), ["finished beam 1 appears 3 times",
                                                                  "exactly one candidate"]),
         (lambda *a: beam_with(*a, rank="own best"), ["each beam by its own best token only", "all beams together"]),
@@ -350,7 +350,7 @@ _TITLE_73 = "Exercise 7.3 (one step of beam search): "
          "every candidate", "2-D tokens", "None"],
 )
 def test_beam_step_mistakes_are_named(answer, phrases):
-    assert_named(check_beam_step, answer, _TITLE_73, phrases)
+    assert_named(check_beam_step, answer, _TITLE_74, phrases)
 
 
 def test_beam_step_unknown_mistake_gets_the_rule():
@@ -383,10 +383,10 @@ def test_beam_step_unfinished_finished_beams_are_named():
 
 
 # ================================================================================================
-# Exercise 7.4: choosing alpha on validation pairs
+# Exercise 7.5: choosing alpha on validation pairs
 # ================================================================================================
 
-TITLE_74 = "Exercise 7.4 (choosing the length normalisation on validation pairs)"
+TITLE_75 = "Exercise 7.5 (choosing the length normalisation on validation pairs)"
 
 
 def choose_by_loop(decode, sources, references, alphas, *, pick="best", score="share", keys="alphas",
@@ -468,7 +468,7 @@ def test_choose_alpha_correct_answers_pass(capsys):
     (choose_from_one_decoding, ["you never decoded with alpha = 0.3"]),
 ])
 def test_choose_alpha_names_the_mistake(answer, phrases):
-    assert_named(check_choose_alpha, answer, TITLE_74, phrases)
+    assert_named(check_choose_alpha, answer, TITLE_75, phrases)
 
 
 def test_choose_alpha_stub_and_shapes():
@@ -476,10 +476,96 @@ def test_choose_alpha_stub_and_shapes():
         raise NotImplementedError
 
     check_choose_alpha(stub)
-    assert_named(check_choose_alpha, lambda d, s, r, a: None, TITLE_74, ["returned None"])
-    assert_named(check_choose_alpha, lambda d, s, r, a: (0.6, [0.5] * 5), TITLE_74, ["should be a dict"])
+    assert_named(check_choose_alpha, lambda d, s, r, a: None, TITLE_75, ["returned None"])
+    assert_named(check_choose_alpha, lambda d, s, r, a: (0.6, [0.5] * 5), TITLE_75, ["should be a dict"])
     def as_text(decode, sources, references, alphas):
         best, scores = choose_by_loop(decode, sources, references, alphas)
         return str(best), scores
 
-    assert_named(check_choose_alpha, as_text, TITLE_74, ["best alpha should be a number"])
+    assert_named(check_choose_alpha, as_text, TITLE_75, ["best alpha should be a number"])
+
+
+# ================================================================================================
+# Issue 31: mistakes the earlier inputs let through or named as another, and float32 answers
+# ================================================================================================
+
+
+def distance_by_matcher_opcodes(a, b):
+    """Edits counted on difflib's alignment, which takes the longest common block first."""
+    import difflib
+    opcodes = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
+
+
+def distance_by_matched_characters(a, b):
+    import difflib
+    matched = sum(block.size for block in difflib.SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return max(len(a), len(b)) - matched
+
+
+@pytest.mark.parametrize("answer", [distance_by_matcher_opcodes, distance_by_matched_characters])
+def test_edit_distance_counted_on_difflibs_alignment_is_named(answer):
+    assert_named(check_edit_distance, answer, _TITLE_72, ["difflib.SequenceMatcher's alignment",
+                                                          "longest common block first"])
+
+
+def beam_with_end_kept(scores, log_probs, finished, beam_width):
+    candidates = scores[:, None] + log_probs
+    candidates[finished] = -np.inf
+    candidates[finished, END] = scores[finished]  # the finished beam kept, with the end token again
+    flat = candidates.reshape(-1)
+    best = np.argsort(-flat)[:beam_width]
+    return flat[best], best // log_probs.shape[1], best % log_probs.shape[1]
+
+
+def beam_with_pad_probability(scores, log_probs, finished, beam_width):
+    candidates = scores[:, None] + log_probs
+    candidates[finished] = -np.inf
+    candidates[finished, PAD] = scores[finished] + log_probs[finished, PAD]  # extended by PAD's log-probability
+    flat = candidates.reshape(-1)
+    best = np.argsort(-flat)[:beam_width]
+    return flat[best], best // log_probs.shape[1], best % log_probs.shape[1]
+
+
+def beam_in_float32(scores, log_probs, finished, beam_width):
+    new, parents, tokens = beam_with(scores.astype(np.float32), log_probs.astype(np.float32), finished, beam_width)
+    return new.astype(np.float32), parents, tokens
+
+
+def test_beam_step_in_float32_passes(capsys):
+    check_beam_step(beam_in_float32)
+    assert "passed all 7 checks" in capsys.readouterr().out
+
+
+def test_beam_step_finished_beam_with_the_end_token_is_not_called_extended():
+    message = failure(check_beam_step, beam_with_end_kept)
+    assert "your finished beam 1 kept its score but carries the end token" in message
+    assert "extended" not in message
+
+
+def test_beam_step_finished_beam_lowered_out_of_the_beam_is_not_only_called_dropped():
+    message = failure(check_beam_step, beam_with_pad_probability)
+    assert "finished beam is missing from the kept candidates" in message
+    assert "not lowered by a log-probability" in message
+
+
+def choose_first_of_the_tied(decode, sources, references, alphas):
+    scores = {float(a): np.mean([o == r for o, r in zip(decode(sources, a), references)]) for a in alphas}
+    return max(scores, key=scores.get), scores  # the first of the tied, in the order given
+
+
+def choose_in_float32(decode, sources, references, alphas):
+    alphas = np.asarray(alphas, dtype=np.float32)
+    scores = {a: np.float32(np.mean([o == r for o, r in zip(decode(sources, float(a)), references)]))
+              for a in alphas.tolist()}
+    return max(scores, key=lambda a: (scores[a], -a)), scores
+
+
+def test_choose_alpha_tie_broken_by_list_order_is_named():
+    assert_named(check_choose_alpha, choose_first_of_the_tied, TITLE_75,
+                 ["the first of the tied alphas in the order given", "you returned 0.75, expected 0.5"])
+
+
+def test_choose_alpha_in_float32_passes(capsys):
+    check_choose_alpha(choose_in_float32)
+    assert "passed all 2 checks" in capsys.readouterr().out

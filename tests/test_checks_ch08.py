@@ -291,7 +291,7 @@ def test_additive_scores_stub_and_crash():
 
 
 # ================================================================================================
-# Exercise 8.3: the attention weight on padding
+# Exercise 8.4: the attention weight on padding
 # ================================================================================================
 
 
@@ -329,7 +329,7 @@ def test_padding_share_alternative_correct_answers_pass(capsys):
     assert capsys.readouterr().out.count("passed all 3 checks") == len(answers)
 
 
-_TITLE_83 = "Exercise 8.3 (the attention weight on padding): "
+_TITLE_84 = "Exercise 8.4 (the attention weight on padding): "
 
 
 @pytest.mark.parametrize(
@@ -363,7 +363,7 @@ _TITLE_83 = "Exercise 8.3 (the attention weight on padding): "
          "list of one", "string", "bool", "None", "off", "NaN"],
 )
 def test_padding_share_mistakes_are_named(answer, phrases):
-    assert_named(check_padding_share, answer, _TITLE_83, phrases)
+    assert_named(check_padding_share, answer, _TITLE_84, phrases)
 
 
 def test_padding_share_stub_and_changed_mask():

@@ -352,7 +352,7 @@ def test_split_heads_mistakes_are_named(answer, phrases):
 
 
 # ================================================================================================
-# Exercise 9.4: bits with a limited context
+# Exercise 9.5: bits with a limited context
 # ================================================================================================
 
 
@@ -419,7 +419,7 @@ def bits_changing_ids_in_place(logits_of, ids, positions, context):
     return bits_with(logits_of, ids, positions, context)
 
 
-_TITLE_94 = "Exercise 9.4 (bits with a limited context): "
+_TITLE_95 = "Exercise 9.5 (bits with a limited context): "
 
 
 def bits_from_the_whole_text(logits_of, ids, positions, context):
@@ -469,7 +469,7 @@ def bits_of_1d_windows(logits_of, ids, positions, context):
          "never called", "off", "1-D windows", "ids changed"],
 )
 def test_bits_with_context_mistakes_are_named(answer, phrases):
-    assert_named(check_bits_with_context, answer, _TITLE_94, phrases)
+    assert_named(check_bits_with_context, answer, _TITLE_95, phrases)
 
 
 # ================================================================================================

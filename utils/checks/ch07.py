@@ -1,32 +1,45 @@
 """Checkers for chapter 7: sequence-to-sequence models.
 
 Exercise 7.1 builds the decoder's input and target for teacher forcing, 7.2 computes the edit
-distance between two strings, 7.3 takes one step of beam search for one input, and 7.4 (an
+distance between two strings, 7.3 builds a GRU decoder's teacher-forced training model and its step
+model from shared layers (in Keras), 7.4 takes one step of beam search for one input, and 7.5 (an
 experiment) chooses the length-normalisation exponent of beam search on validation pairs.
 
 Each checker computes what the plausible wrong answers return on its inputs (the target not
 shifted or shifted the wrong way, a substitution counted as two edits, a table whose first row
 was left at 0, the beams' scores not added, a finished beam extended like the others...) and
 names the one the learner's answer matches, when the input tells it apart from the others. The
-token ids of 7.1 differ from their positions and the log-probabilities of 7.3 are random and
+token ids of 7.1 differ from their positions and the log-probabilities of 7.4 are random and
 distinct, so that every wrong answer gives its own result. An edit distance is one small number
 that many mistakes can hit by chance on one pair of strings, so 7.2 names a mistake from the
 learner's answers on every pair at once.
+
+7.3 is checked by behaviour: the checker gives the learner's three layers random weights, compares
+the training model's logits with a GRU decoder written in NumPy on those weights (within float32
+rounding), and feeds the step model the true previous tokens and the states it returns, one step
+at a time, which must give the training model's logits and the reference's states at every step.
+A step model with layers of its own, a state ignored or not passed on, a softmax, another kind of
+recurrent layer and sizes written into the function are named.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import keras
 import numpy as np
+from keras import layers, ops
 
 from utils.checks.framework import Mistake, call, checker, expect_array, kind_of, named_mistake
 from utils.decoding.search import beam_step, choose_alpha
 from utils.tasks.seq2seq import log_softmax
 from utils.decoding.seqmetrics import character_error_rate, edit_distance
 from utils.data.tokens import END, PAD, START, teacher_forcing
+from utils.models.gated import gru_step
 
 # Shared: what the learner returned ===============================================================
 
@@ -182,6 +195,8 @@ _EDIT_PAIRS = [
     ("forty-two", "forty-two"),
     ("forty-two", "forty-three"),
     ("thirty", "thirteen"),
+    ("thirty", "eighty"),      # the longest common block, "ty", is not on the cheapest alignment: difflib's
+    ("fourteen", "hundred"),   # matcher (which takes it first) counts 5 and 7 edits where 4 and 6 suffice
 ]
 
 
@@ -208,8 +223,21 @@ def _common_subsequence(a: str, b: str) -> int:
     return previous[-1]
 
 
+def _matcher_blocks(a: str, b: str) -> tuple[int, int]:
+    """(characters matched, edits counted from the opcodes) of difflib's SequenceMatcher alignment."""
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    matched = sum(block.size for block in matcher.get_matching_blocks())
+    edits = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
+    return matched, edits
+
+
 def _distance_suspects(a: str, b: str) -> list[tuple[int, str]]:
     longer = max(len(a), len(b))
+    matched, edits = _matcher_blocks(a, b)
+    matcher = ("you counted edits on difflib.SequenceMatcher's alignment: it matches the longest common block first, "
+               "which need not lie on the cheapest alignment ('thirty' and 'eighty' share 'ty', yet 4 substitutions "
+               "of 't', 'h', 'i', 'r' are cheaper than what that alignment costs). Fill the table, each entry the "
+               "cheapest of a deletion, an insertion and a substitution (or match).")
     first_row = ("the first row and column of your table are not 0, 1, 2, ...: turning a prefix of i characters "
                  "into the empty string takes i deletions (and the empty string into j characters j insertions), "
                  "so table[i][0] = i and table[0][j] = j. Left at 0 they make the distance too small, 0 when "
@@ -235,6 +263,8 @@ def _distance_suspects(a: str, b: str) -> list[tuple[int, str]]:
                  "1 as well: equal characters cost 0, table[i - 1][j - 1] + (a[i - 1] != b[j - 1])."),
         (longer - edit_distance(a, b), similarity),
         (_common_subsequence(a, b), similarity),
+        (edits, matcher),
+        (longer - matched, matcher),
     ]
 
 
@@ -274,7 +304,7 @@ def _one_distance(result: Any, a: str, b: str, on: str) -> int:
     if math.isfinite(float(result)) and float(result) == round(float(result)):
         return int(result)
     message = named_mistake(float(result), _fractions(a, b, edit_distance(a, b)),
-                            lambda x, y: abs(x - y) <= 1e-9)
+                            lambda x, y: abs(x - y) <= 1e-6)
     raise Mistake(f"{message} (Seen on {on}: you returned {result:.6g}.)" if message else
                   f"you returned {float(result):.6g} on {on}: the distance is a whole number, the fewest edits.")
 
@@ -318,9 +348,240 @@ def check_edit_distance(answer: Callable[..., Any]) -> int:
                   "table[i - 1][j - 1] + (a[i - 1] != b[j - 1]).")
 
 
-# Exercise 7.3: one step of beam search ===========================================================
+# Exercise 7.3: a GRU decoder's training model and its step model ==================================
+
+_DECODER_SIZES = ((7, 3, 5), (5, 4, 2))  # (target_size, embedding, units): each differs from the others
+_DECODER_BATCH, _DECODER_STEPS = 3, 5
+_MODEL_TOLERANCE = 1e-4  # float32 logits of a few steps agree to about 1e-6; a wrong model misses by 1e-2 or more
+_RECURRENT_KINDS = ("LSTM", "SimpleRNN", "Bidirectional", "RNN")
+
+
+def _model_parts(result: Any, on: str) -> tuple[Any, Any]:
+    """(training, step) as Keras models, or a :class:`Mistake` saying what came back instead."""
+    training, step = _parts(result, ("training", "step"), on)
+    for model, name in ((training, "training"), (step, "step")):
+        if not isinstance(model, keras.Model):
+            raise Mistake(f"your {name} model should be a Keras model, keras.Model(inputs, outputs); you returned "
+                          f"{kind_of(model)} ({on}).")
+    return training, step
+
+
+def _layers(model: Any) -> list[Any]:
+    """Every layer of a model, those of nested models included, in order."""
+    found = []
+    for layer in model.layers:
+        found += _layers(layer) if isinstance(layer, keras.Model) else [layer]
+    return found
+
+
+def _decoder_layers(training: Any, on: str) -> tuple[Any, Any, Any]:
+    """The Embedding, GRU and Dense of the training model, or a :class:`Mistake` naming what is there instead."""
+    held = [layer for layer in _layers(training) if layer.weights]
+    names = [type(layer).__name__ for layer in held]
+    recurrent = [layer for layer in held if isinstance(layer, layers.RNN) or type(layer).__name__ in _RECURRENT_KINDS]
+    grus = [layer for layer in recurrent if isinstance(layer, layers.GRU)]
+    if recurrent and not grus:
+        kind = type(recurrent[0]).__name__
+        raise Mistake(f"your decoder's recurrent layer is {'an' if kind[0] in 'AEIOUL' else 'a'} {kind}: the exercise "
+                      "builds it with a GRU, layers.GRU(units, return_sequences=True, return_state=True), whose one "
+                      f"state is the (B, units) array the step model carries ({on}).")
+    embeddings = [layer for layer in held if isinstance(layer, layers.Embedding)]
+    denses = [layer for layer in held if isinstance(layer, layers.Dense)]
+    if len(grus) != 1 or len(embeddings) != 1 or len(denses) != 1 or len(held) != 3:
+        raise Mistake(f"your training model's layers with weights are {names or 'none'}: build it from one "
+                      "Embedding, one GRU and one Dense layer, and the step model from the same three objects "
+                      f"({on}).")
+    return embeddings[0], grus[0], denses[0]
+
+
+def _sized(parts: tuple[Any, Any, Any], size: int, embedding_size: int, units: int, on: str) -> None:
+    """The layers must have the sizes the function was given."""
+    embedding, gru, dense = parts
+    found = {"the Embedding's input_dim": (embedding.input_dim, "target_size", size),
+             "the Embedding's output_dim": (embedding.output_dim, "embedding", embedding_size),
+             "the GRU's units": (gru.units, "units", units), "the Dense layer's units": (dense.units, "target_size", size)}
+    for what, (got, name, wanted) in found.items():
+        if got != wanted:
+            raise Mistake(f"{what} is {got}, expected {name} = {wanted}: build the layers from the function's "
+                          f"arguments, not from sizes written into it ({on}).")
+
+
+def _randomise(*layers_: Any, seed: int) -> None:
+    """New random weights (biases included) for each layer, so that no weight is left at 0 or 1."""
+    rng = np.random.default_rng(seed)
+    for layer in layers_:
+        layer.set_weights([rng.normal(0.0, 0.6, np.shape(w)).astype(np.float32) for w in layer.get_weights()])
+
+
+def _gru_decoder(embedding: Any, gru: Any, dense: Any, ids: np.ndarray, state: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """The reference, in NumPy on the layers' weights: logits (B, T, V) and the states after each step (B, T, d)."""
+    table = np.asarray(embedding.get_weights()[0], dtype=np.float64)
+    kernel, recurrent, bias = (np.asarray(w, dtype=np.float64) for w in gru.get_weights())
+    output, output_bias = (np.asarray(w, dtype=np.float64) for w in dense.get_weights())
+    states, s = [], np.asarray(state, dtype=np.float64)
+    for t in range(ids.shape[1]):
+        s = gru_step(table[ids[:, t]], s, kernel.T, recurrent.T, bias, reset_after=gru.reset_after)
+        states.append(s)
+    states_ = np.stack(states, axis=1)
+    return states_ @ output + output_bias, states_
+
+
+def _reason(error: Exception) -> str:
+    """The line of an exception that says what went wrong, without the frames Keras wraps it in."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error))
+    lines = [line.strip() for line in text.splitlines()]
+    kept = [line for line in lines if line and not line.startswith(("Exception encountered when calling",
+                                                                     "Arguments received by", "•"))]
+    return kept[0] if kept else ""
+
+
+def _run_model(model: Any, inputs: list[np.ndarray], name: str, described: str) -> list[np.ndarray]:
+    """The model's outputs on ``inputs`` as float64 arrays, or a :class:`Mistake` naming what went wrong."""
+    try:
+        outputs = model(inputs)
+    except Exception as error:  # the learner's model may raise anything
+        raise Mistake(f"calling your {name} model on {described} raised {type(error).__name__}: "
+                      f"{_reason(error)}") from None
+    if isinstance(outputs, dict):
+        raise Mistake(f"your {name} model returns a dict: give its outputs as a list, keras.Model(inputs, "
+                      f"[...]) ({described}).")
+    outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+    return [np.asarray(ops.convert_to_numpy(o), dtype=np.float64) for o in outputs]
+
+
+def _close_models(got: np.ndarray, wanted: np.ndarray) -> bool:
+    return got.shape == wanted.shape and bool(np.allclose(got, wanted, atol=_MODEL_TOLERANCE, rtol=_MODEL_TOLERANCE))
+
+
+def _training_logits(training: Any, ids: np.ndarray, state: np.ndarray, reference: np.ndarray,
+                     parts: tuple[Any, Any, Any], on: str) -> None:
+    """The training model must give the reference's logits for every step."""
+    described = f"[decoder_input {ids.shape} ids, state {state.shape}] ({on})"
+    outputs = _run_model(training, [ids, state], "training", described)
+    b, t, v = reference.shape
+    if len(outputs) != 1:
+        shapes = [o.shape for o in outputs]
+        raise Mistake(f"your training model returns {len(outputs)} outputs, of shapes {shapes}: it returns the "
+                      f"logits alone, (B, T, target_size) = {reference.shape} (the loss compares them with the "
+                      f"decoder target) ({on}).")
+    got = outputs[0]
+    if got.shape == (b, v):
+        raise Mistake(f"your training model returns one logit vector per sequence, shape {got.shape}: it needs one "
+                      f"per step, (B, T, target_size) = {reference.shape}. Give the GRU return_sequences=True ({on}).")
+    if got.shape != reference.shape:
+        raise Mistake(f"your training model's logits have shape {got.shape}, expected (B, T, target_size) = "
+                      f"{reference.shape} ({on}).")
+    if _close_models(got, reference):
+        return
+    embedding, gru, dense = parts
+    with np.errstate(over="ignore"):
+        softmax = np.exp(reference - reference.max(axis=-1, keepdims=True))
+    suspects = [
+        (softmax / softmax.sum(axis=-1, keepdims=True),
+         "your training model returns probabilities (a softmax): return the logits, Dense(target_size) without an "
+         "activation. The loss takes logits (from_logits=True), and decoding takes their log-softmax."),
+        (_gru_decoder(embedding, gru, dense, ids, np.zeros_like(state))[0],
+         "your training model ignores the initial state: its logits are those of a GRU started from zeros. Pass "
+         "the state to the GRU, gru(embedded, initial_state=state): it is how the source reaches the decoder."),
+    ]
+    message = named_mistake(got, suspects, _close_models)
+    where = np.unravel_index(int(np.argmax(np.abs(got - reference))), got.shape)
+    raise Mistake(message + f" ({on}.)" if message else
+                  f"your training model's logits differ from a GRU decoder's on the same weights ({on}): the largest "
+                  f"difference is {float(np.abs(got - reference)[where]):.3g}, at (sequence, step, token) = "
+                  f"{tuple(int(i) for i in where)}. The logits are Dense(GRU(Embedding(decoder_input), "
+                  "initial_state=state)), one vector per step.")
+
+
+def _step_outputs(step: Any, token: np.ndarray, state: np.ndarray, size: int, on: str) -> tuple[np.ndarray, np.ndarray]:
+    described = f"[token {token.shape} ids, state {state.shape}] ({on})"
+    outputs = _run_model(step, [token, state], "step", described)
+    b, d = state.shape
+    if len(outputs) != 2:
+        raise Mistake(f"your step model returns {len(outputs)} output{'s' if len(outputs) != 1 else ''}, of shapes "
+                      f"{[o.shape for o in outputs]}: it returns two, [logits (B, 1, target_size), new_state "
+                      f"(B, units)], so that decoding can feed the new state to the next step ({on}).")
+    logits, new_state = outputs
+    if logits.shape == (b, d) and new_state.shape in ((b, 1, size), (b, size)):
+        raise Mistake(f"your step model returns [new_state, logits]: the logits come first, [logits, new_state] "
+                      f"({on}).")
+    if logits.shape != (b, 1, size):
+        raise Mistake(f"your step model's logits have shape {logits.shape}, expected (B, 1, target_size) = "
+                      f"{(b, 1, size)}: one token in, the logits of the next one out ({on}).")
+    if new_state.shape == (b, 1, d):
+        raise Mistake(f"your step model returns the GRU's output sequence, shape {new_state.shape}, as its state: "
+                      f"return the GRU's final state (return_state=True), shape (B, units) = {(b, d)} ({on}).")
+    if new_state.shape != (b, d):
+        raise Mistake(f"your step model's new state has shape {new_state.shape}, expected (B, units) = {(b, d)} "
+                      f"({on}).")
+    return logits[:, 0], new_state
+
+
+def _step_by_step(step: Any, training: Any, ids: np.ndarray, state: np.ndarray, reference: np.ndarray,
+                  states: np.ndarray, parts: tuple[Any, Any, Any], on: str) -> None:
+    """Fed the true previous tokens one at a time, the step model must give the training model's logits."""
+    embedding, gru, dense = parts
+    shared = {id(w) for w in training.weights}
+    s = state
+    for t in range(ids.shape[1]):
+        logits, new_state = _step_outputs(step, ids[:, t:t + 1], s, reference.shape[-1], on)
+        at = f"step {t} of teacher forcing, {on}"
+        if _close_models(logits, reference[:, t]) and _close_models(new_state, states[:, t]):
+            s = new_state
+            continue
+        if not {id(w) for w in step.weights} & shared:
+            raise Mistake("your step model has layers of its own: its logits differ from the training model's on the "
+                          "same tokens, and its weights are other objects. Build both models from the same three "
+                          "layer objects (call the same Embedding, GRU and Dense in both), so that training one "
+                          f"trains the other ({at}).")
+        if t == 0 and _close_models(logits, _gru_decoder(embedding, gru, dense, ids[:, :1], np.zeros_like(s))[0][:, 0]):
+            raise Mistake("your step model ignores the state it is given: its logits are those of a GRU started "
+                          "from zeros. Pass it to the GRU, gru(embedded, initial_state=state): it carries everything "
+                          f"read so far from one step to the next ({at}).")
+        if _close_models(logits, reference[:, t]) and _close_models(new_state, s):
+            raise Mistake("your step model returns the state it was given, not the new one: return the GRU's final "
+                          "state (its second output with return_state=True), so that the next step starts where this "
+                          f"one ended ({at}).")
+        if _close_models(logits, reference[:, t]):
+            raise Mistake(f"your step model's logits are right but its new state is not ({at}): return the GRU's "
+                          "final state, its second output with return_state=True.")
+        raise Mistake(f"your step model's logits differ from the training model's at {at}: the largest difference "
+                      f"is {float(np.abs(logits - reference[:, t]).max()):.3g}. Fed the true previous token and the "
+                      "state, it computes what the training model computes at that step: Dense(GRU(Embedding(token), "
+                      "initial_state=state)).")
+
+
+@checker("7.3", "a decoder's training and step models")
+def check_build_decoder(answer: Callable[..., Any]) -> int:
+    """``(training, step)`` built from one Embedding, GRU and Dense, checked against a NumPy GRU on their weights.
+
+    The layers get random weights (biases included); the training model must give the reference's
+    logits for every step from the given state, and the step model, fed the true previous tokens and
+    the states it returns, the same logits and states, one step at a time.
+    """
+    rng = np.random.default_rng(73)
+    for number, (size, embedding_size, units) in enumerate(_DECODER_SIZES):
+        on = f"target_size={size}, embedding={embedding_size}, units={units}"
+        result = call(answer, size, embedding_size, units, on=on)
+        if result is None:
+            raise Mistake("your function returned None: did you forget to `return` (training, step)?")
+        training, step = _model_parts(result, on)
+        parts = _decoder_layers(training, on)
+        _sized(parts, size, embedding_size, units, on)
+        _randomise(*parts, seed=730 + number)
+        ids = rng.integers(1, size, (_DECODER_BATCH, _DECODER_STEPS)).astype(np.int32)
+        state = rng.uniform(-0.9, 0.9, (_DECODER_BATCH, units)).astype(np.float32)
+        reference, states = _gru_decoder(*parts, ids, state)
+        _training_logits(training, ids, state, reference, parts, on)
+        _step_by_step(step, training, ids, state, reference, states, parts, on)
+    return 2 * len(_DECODER_SIZES)
+
+
+# Exercise 7.4: one step of beam search ===========================================================
 
 _Step = tuple[np.ndarray, np.ndarray, np.ndarray]  # new scores, parents, tokens
+_SCORE_RTOL, _SCORE_ATOL = 1e-5, 1e-6  # float32-grounded: the suspects differ by 1e-2 or more
 
 
 def _beam_cases() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, int, str]]:
@@ -409,8 +670,9 @@ def _beam_suspects(scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarr
              "you extended the finished beam like the others: a beam that produced the end token has one "
              "candidate only, itself, with token PAD (0) and its score unchanged."),
             (_ranked(_candidates(scores, log_probs, finished, finished_rule="dropped"), width),
-             "you dropped the finished beam: it stays a candidate, itself with token PAD (0) and its score "
-             "unchanged, ranked with the others (here its score is good enough to keep it)."),
+             "your finished beam is missing from the kept candidates: it stays a candidate, itself with token PAD "
+             "(0) and its score unchanged (not dropped, and not lowered by a log-probability), ranked with the "
+             "others; here its score is good enough to keep it."),
             (_own_best(right, width, sort=False), own_best),
             (_own_best(right, width, sort=True), own_best),
             (_ranked(right, width, lowest_first=True),
@@ -452,26 +714,45 @@ def _three_arrays(result: Any, k: int, vocabulary: int, width: int, on: str) -> 
     return got_scores, got_parents, got_tokens
 
 
-def _finished_kept_wrong(got: _Step, scores: np.ndarray, finished: np.ndarray) -> str | None:
-    """What the answer did to a finished beam, when it did not keep it once, as itself."""
+def _same_score(a: Any, b: Any) -> bool:
+    """Scores equal within float32 rounding (a float32 answer adds log-probabilities to about 1e-7)."""
+    return bool(np.allclose(a, b, rtol=_SCORE_RTOL, atol=_SCORE_ATOL))
+
+
+def _finished_kept_wrong(got: _Step, scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarray) -> str | None:
+    """What the answer did to a finished beam, when it did not keep it once, as itself: what its token and its
+    score say, each on its own."""
     new, parents, tokens = got
     for j in np.flatnonzero(finished):
         chosen = parents == j
         if chosen.sum() > 1:
             return (f"your finished beam {j} appears {int(chosen.sum())} times: a finished beam has exactly one "
                     "candidate, itself with token PAD (0); give its other tokens the score -inf.")
-        if chosen.any() and (tokens[chosen][0] != PAD or not np.isclose(new[chosen][0], scores[j], rtol=1e-9,
-                                                                          atol=1e-12)):
-            return (f"you extended the finished beam {j}: a beam that produced the end token has one candidate, "
-                    "itself, with token PAD (0) and its score unchanged.")
+        if not chosen.any():
+            continue
+        token, score = int(tokens[chosen][0]), float(new[chosen][0])
+        kept_score = _same_score(score, scores[j])
+        if token == PAD and kept_score:
+            continue
+        if token != PAD and kept_score:
+            named = "the end token" if token == END else f"token {token}"
+            return (f"your finished beam {j} kept its score but carries {named}: its one candidate is itself with "
+                    "token PAD (0), which decoding reads as nothing written.")
+        if token == PAD and _same_score(score, scores[j] + log_probs[j, PAD]):
+            return (f"you added log_probs[{j}, PAD] to the finished beam {j}'s score: a finished beam is not extended, "
+                    "so its one candidate (token PAD) keeps its score unchanged.")
+        if token == PAD:
+            return (f"your finished beam {j} has token PAD but a changed score ({score:.6g} for {scores[j]:.6g}): a "
+                    "finished beam keeps its score unchanged.")
+        return (f"you extended the finished beam {j}: a beam that produced the end token has one candidate, "
+                "itself, with token PAD (0) and its score unchanged.")
     return None
 
 
 def _check_step(got: _Step, expected: _Step, scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarray,
                 width: int, on: str) -> None:
     def same(a: _Step, b: _Step) -> bool:
-        return (a[0].shape == b[0].shape and bool(np.allclose(a[0], b[0], rtol=1e-9, atol=1e-12))
-                and _same(a[1], b[1]) and _same(a[2], b[2]))
+        return a[0].shape == b[0].shape and _same_score(a[0], b[0]) and _same(a[1], b[1]) and _same(a[2], b[2])
 
     if same(got, expected):
         return
@@ -482,7 +763,7 @@ def _check_step(got: _Step, expected: _Step, scores: np.ndarray, log_probs: np.n
     message = named_mistake(got, _beam_suspects(scores, log_probs, finished, width), same)
     k = len(scores)
     if message is None and np.all((got[1] >= 0) & (got[1] < k)):
-        message = _finished_kept_wrong(got, scores, finished)
+        message = _finished_kept_wrong(got, scores, log_probs, finished)
     if message is None:
         order = np.lexsort((expected[2], expected[1]))
         mine = np.lexsort((got[2], got[1]))
@@ -497,7 +778,7 @@ def _check_step(got: _Step, expected: _Step, scores: np.ndarray, log_probs: np.n
                   "scores, beams and tokens.")
 
 
-@checker("7.3", "one step of beam search")
+@checker("7.4", "one step of beam search")
 def check_beam_step(answer: Callable[..., Any]) -> int:
     """``(new_scores, parents, tokens)``: the ``beam_width`` best candidates of all beams, best first."""
     cases = _beam_cases()
@@ -509,7 +790,15 @@ def check_beam_step(answer: Callable[..., Any]) -> int:
     return len(cases)
 
 
-# Exercise 7.4: choosing alpha on validation pairs ================================================
+# Exercise 7.5: choosing alpha on validation pairs ================================================
+
+_SHARE_ATOL = 1e-6  # float32 shares and alphas are within 1e-7 of the float64 ones; the cases differ by 0.1 or more
+
+
+def _same_alpha(a: Any, b: Any) -> bool:
+    """Two alphas (or exact matches) equal within float32 rounding: np.float32(0.3) is 0.300000012."""
+    return math.isclose(float(a), float(b), abs_tol=_SHARE_ATOL)
+
 
 
 class _Decoder:
@@ -528,7 +817,7 @@ class _Decoder:
             self.problem = "you called decode(sources) without an alpha: call decode(sources, alpha) for each alpha."
         elif isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)):
             self.problem = f"you called decode with alpha = {alpha!r} ({kind_of(alpha)}): pass one alpha at a time."
-        elif not any(math.isclose(float(alpha), key, abs_tol=1e-12) for key in self.outputs):
+        elif not any(_same_alpha(alpha, key) for key in self.outputs):
             self.problem = (f"you called decode with alpha = {alpha!r}, which is not one of the alphas given "
                             f"({list(self.outputs)}): loop over the values in `alphas`, not over their positions.")
         elif sources is not None and list(sources) == self.references and self.references != self.sources:
@@ -537,18 +826,20 @@ class _Decoder:
             self.problem = "call decode with the sources you were given, unchanged: decode(sources, alpha)."
         if self.problem is not None:
             return first
-        key = next(key for key in self.outputs if math.isclose(float(alpha), key, abs_tol=1e-12))
+        key = next(key for key in self.outputs if _same_alpha(alpha, key))
         self.decoded.append(key)
         return list(self.outputs[key])
 
 
 def _alpha_cases() -> list[tuple[Any, list[str], list[str], dict[float, list[str]], str]]:
     """(alphas as given, sources, references, outputs per alpha, description): exact matches chosen so that
-    every plausible way of picking gives its own alpha (no alpha equals a position or a score)."""
+    every plausible way of picking gives its own alpha (no alpha equals a position or a score). Both cases
+    have a tie for the best; in the second the alphas come unsorted, so that the first of the tied alphas
+    in the order given (what max(scores, key=scores.get) keeps) is neither the smallest nor the largest."""
     rng = np.random.default_rng(7)
     cases = []
     for alphas, matches, n, form in (([0.0, 0.3, 0.6, 1.2, 2.5], [4, 1, 6, 6, 2], 8, "a list"),
-                                     (np.array([1.0, 0.0, 0.5]), [3, 1, 2], 5, "an unsorted NumPy array")):
+                                     (np.array([0.75, 1.5, 0.25, 0.5]), [3, 3, 1, 3], 5, "an unsorted NumPy array")):
         numbers = rng.choice(np.arange(10, 999), size=n, replace=False)
         sources = [f"source {number}" for number in numbers]
         references = [f"target {number}" for number in numbers]
@@ -565,6 +856,7 @@ def _alpha_cases() -> list[tuple[Any, list[str], list[str], dict[float, list[str
 def _alpha_suspects(alphas: list[float], scores: dict[float, float]) -> list[tuple[float, str]]:
     """What the plausible wrong ways of picking the best alpha return, each with its message."""
     best = max(alphas, key=lambda a: (scores[a], -a))
+    top = max(scores.values())
     position = ("you returned the position of the best alpha in `alphas` (what np.argmax gives), not the alpha "
                 "itself: alphas[i].")
     return [
@@ -573,6 +865,9 @@ def _alpha_suspects(alphas: list[float], scores: dict[float, float]) -> list[tup
         (max(alphas, key=lambda a: (scores[a], a)),
          "on a tie you picked the larger alpha: take the smallest of the alphas with the best exact match "
          "(key=lambda a: (scores[a], -a))."),
+        (next(a for a in alphas if _same_alpha(scores[a], top)),
+         "on a tie you picked the first of the tied alphas in the order given (max(scores, key=scores.get) keeps the "
+         "first it meets): take the smallest of them, max(scores, key=lambda a: (scores[a], -a))."),
         (min(alphas), "you returned the smallest alpha: min(scores) compares the keys of the dict (the alphas), "
                       "not their exact matches. Use max(scores, key=...) on the scores."),
         (max(alphas), "you returned the largest alpha: max(scores) compares the keys of the dict (the alphas), "
@@ -611,7 +906,7 @@ def _scores_by_alpha(scores: Any, alphas: list[float], on: str) -> dict[float, f
     got = {}
     for alpha in alphas:
         match = [k for k in keys if isinstance(k, (int, float, np.integer, np.floating))
-                 and not isinstance(k, bool) and math.isclose(float(k), alpha, abs_tol=1e-12)]
+                 and not isinstance(k, bool) and _same_alpha(k, alpha)]
         if not match:
             raise Mistake(f"your scores have no entry for alpha = {alpha}: give one for every alpha in `alphas` "
                           f"(you gave {keys}, {on}).")
@@ -624,7 +919,7 @@ def _scores_by_alpha(scores: Any, alphas: list[float], on: str) -> dict[float, f
     return got
 
 
-@checker("7.4", "choosing the length normalisation on validation pairs")
+@checker("7.5", "choosing the length normalisation on validation pairs")
 def check_choose_alpha(answer: Callable[..., Any]) -> int:
     """``(best alpha, {alpha: exact match})`` with stand-in decoders whose outputs for each alpha are fixed."""
     n_checks = 0
@@ -646,22 +941,21 @@ def check_choose_alpha(answer: Callable[..., Any]) -> int:
         missed = [a for a in alphas if a not in decode.decoded]
         got = _scores_by_alpha(scores, alphas, on)
         values = [got[a] for a in alphas]
-        if not np.allclose(values, [expected[a] for a in alphas], atol=1e-9, rtol=0):
+        if not np.allclose(values, [expected[a] for a in alphas], atol=_SHARE_ATOL, rtol=0):
             if missed:
                 raise Mistake(f"you never decoded with alpha = {missed[0]}: call decode(sources, alpha) for every "
                               f"alpha and score its own outputs ({on}).")
             message = named_mistake(values, _score_suspects(references, outputs),
-                                    lambda a, b: bool(np.allclose(a, b, atol=1e-9, rtol=0)))
+                                    lambda a, b: bool(np.allclose(a, b, atol=_SHARE_ATOL, rtol=0)))
             if message:
                 raise Mistake(f"{message} ({on[0].upper()}{on[1:]}.)")
-            wrong = next(a for a in alphas if not math.isclose(got[a], expected[a], abs_tol=1e-9))
+            wrong = next(a for a in alphas if not math.isclose(got[a], expected[a], abs_tol=_SHARE_ATOL))
             raise Mistake(f"your score for alpha = {wrong} is {got[wrong]:.6g}, expected {expected[wrong]:.6g} {on}: "
                           "the share of decode(sources, alpha)'s outputs equal to their reference.")
         if isinstance(best, (bool, np.bool_)) or not isinstance(best, (int, float, np.integer, np.floating)):
             raise Mistake(f"the best alpha should be a number, one of {alphas}; you returned {kind_of(best)} ({on}).")
-        if not math.isclose(float(best), expected_best, abs_tol=1e-12):
-            message = named_mistake(float(best), _alpha_suspects(alphas, expected),
-                                    lambda a, b: math.isclose(a, b, abs_tol=1e-12))
+        if not _same_alpha(best, expected_best):
+            message = named_mistake(float(best), _alpha_suspects(alphas, expected), _same_alpha)
             if message:
                 raise Mistake(f"{message} ({on[0].upper()}{on[1:]}: you returned {best}, expected {expected_best}.)")
             raise Mistake(f"your best alpha is {best} {on}, expected {expected_best}: the alpha with the highest exact "

@@ -2,8 +2,15 @@
 
 Exercise 8.1 writes a masked softmax in NumPy (a softmax over the keys in which the padded keys
 get weight exactly 0), 8.2 computes Bahdanau's additive scores ``v . tanh(query[i] W1 + keys[j]
-W2)`` for one sequence, and 8.3 (an experiment) measures how much attention weight an unmasked
-model puts on padding.
+W2)`` for one sequence, 8.3 writes the call of the chapter's attention decoder as a Keras layer,
+and 8.4 (an experiment) measures how much attention weight an unmasked model puts on padding.
+
+8.3 is checked by behaviour: the learner's layer is compared with its own sublayers wired as the
+equations say (random weights, biases included, within float32 rounding), on sources padded on the
+left, in the middle and on the right, with a boolean and a float key mask; the encoder states at
+padded positions are then changed, which must change nothing. A mask ignored or inverted, the
+queries taken from the embeddings or from the state before the step, [c; s] concatenated the other
+way round, the combine layer skipped, the state ignored and a softmax on the logits are named.
 
 Each checker computes what the plausible wrong answers return on its inputs (the mask ignored,
 applied after the softmax or the wrong way round, the softmax over the queries, tanh left out or
@@ -23,9 +30,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from keras import ops
+from keras import layers, ops
 
 from utils.models.attention import additive_scores, masked_softmax, padding_share
+from utils.checks.ch07 import _reason
 from utils.checks.framework import Mistake, call, checker, expect_array, kind_of, named_mistake
 
 # Shared ==========================================================================================
@@ -352,7 +360,235 @@ def check_additive_scores(answer: Callable[..., Any]) -> int:
     return len(cases)
 
 
-# Exercise 8.3: the attention weight on padding ===================================================
+# Exercise 8.3: the attention decoder as a Keras layer ============================================
+
+_LAYER_SIZES = dict(target_size=6, embedding=4, units=4, attention_units=3)  # embedding == units: see below
+_KEY_DEPTH, _BATCH, _STEPS, _SOURCE = 6, 3, 4, 5
+_KEY_MASK = np.array([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1], [1, 1, 0, 1, 0]], dtype=bool)  # left, none, middle and right
+_SUBLAYERS = ("target_embedding", "decoder", "attention", "combine", "output_layer")
+_MODEL_TOLERANCE = 1e-4  # float32 logits of a few steps agree to about 1e-6; a wrong wiring misses by 1e-2 or more
+
+
+def _decoder_inputs(rng: np.random.Generator, mask_dtype: Any) -> tuple[np.ndarray, ...]:
+    """Token ids (B, T), the initial state (B, d), the keys (B, Tx, k) and the key mask (B, Tx)."""
+    ids = rng.integers(1, _LAYER_SIZES["target_size"], (_BATCH, _STEPS)).astype(np.int32)
+    state = rng.uniform(-0.9, 0.9, (_BATCH, _LAYER_SIZES["units"])).astype(np.float32)
+    keys = rng.normal(0.0, 1.0, (_BATCH, _SOURCE, _KEY_DEPTH)).astype(np.float32)
+    return ids, state, keys, _KEY_MASK.astype(mask_dtype)
+
+
+def _numpy(value: Any) -> np.ndarray:
+    return np.asarray(ops.convert_to_numpy(value), dtype=np.float64)
+
+
+def _wired(layer: Any, ids: Any, state: Any, keys: Any, key_mask: Any, slip: str = "") -> tuple[np.ndarray, ...]:
+    """The layer's own sublayers wired as the equations say, or with one plausible ``slip``."""
+    embedded = layer.target_embedding(ids)
+    s, last = layer.decoder(embedded, initial_state=None if slip == "no state" else state)
+    query = {"embeddings": embedded,
+             "previous": ops.concatenate([ops.expand_dims(ops.convert_to_tensor(state), 1), s[:, :-1]], axis=1)
+             }.get(slip, s)
+    mask = {"no mask": None, "inverted": ops.logical_not(ops.cast(key_mask, "bool"))}.get(slip, key_mask)
+    context, weights = layer.attention(query, keys, keys, key_mask=mask)
+    joined = [context, s] if slip == "swapped" else [s, context]
+    logits = layer.output_layer(layer.combine(ops.concatenate(joined, axis=-1)))
+    return _numpy(logits), _numpy(last), _numpy(weights)
+
+
+def _layer_result(result: Any, shapes: dict[str, tuple[int, ...]], on: str) -> tuple[np.ndarray, ...]:
+    """(logits, last_state, weights) as float arrays of the right shapes, or a sentence saying what came back."""
+    names = tuple(shapes)
+    if result is None:
+        raise Mistake(f"your call returned None: did you forget to `return` ({', '.join(names)})?")
+    if not isinstance(result, (tuple, list)) or len(result) != 3:
+        raise Mistake(f"your call should return the tuple ({', '.join(names)}); it returned {kind_of(result)} "
+                      f"(on {on}).")
+    for part, name in zip(result, names, strict=True):
+        if part is None:
+            raise Mistake(f"your {name} is None: return (logits, last_state, weights) (on {on}).")
+    got = tuple(_numpy(part) for part in result)
+    found = [part.shape for part in got]
+    if sorted(found) == sorted(shapes.values()) and found != list(shapes.values()):
+        raise Mistake(f"your call returns the right arrays in another order (shapes {found}): return (logits, "
+                      f"last_state, weights), of shapes {list(shapes.values())} (on {on}).")
+    b, t, d = _BATCH, _STEPS, _LAYER_SIZES["units"]
+    if got[1].shape == (b, t, d):
+        raise Mistake(f"your last_state has shape {got[1].shape}, the GRU's states at every step: return its last "
+                      f"state, (B, d) = {(b, d)}, the GRU's second output with return_state=True (on {on}).")
+    if got[2].shape == (b, t, _KEY_DEPTH):
+        raise Mistake(f"your weights have shape {got[2].shape}, the context's: the attention returns (context, "
+                      f"weights); return the weights, (B, T, Tx) = {shapes['weights']} (on {on}).")
+    for part, (name, shape) in zip(got, shapes.items(), strict=True):
+        if part.shape != shape:
+            raise Mistake(f"your {name} has shape {part.shape}, expected {shape} (on {on}).")
+    return got
+
+
+def _built_wrong(layer: Any) -> str | None:
+    """A wiring that built a sublayer for inputs of another depth than the equations give it, in words."""
+    d, k = _LAYER_SIZES["units"], _KEY_DEPTH
+    depth = {name: int(getattr(layer, name).kernel.shape[0]) for name in ("combine", "output_layer")
+             if getattr(layer, name).built}
+    if depth.get("output_layer") == d + k:
+        return ("your output layer reads [s_t; c_t] directly: the equations put the combine layer in between, "
+                "logits = W_o tanh(W_c [s_t; c_t]): self.output_layer(self.combine(...)).")
+    if depth.get("combine") == k:
+        return ("your combine layer reads the context c_t alone: it reads s_t and c_t side by side, "
+                "ops.concatenate([s, context], axis=-1), so that the output sees the decoder's own state too.")
+    if depth.get("combine") == d:
+        return ("your combine layer reads the decoder state s_t alone: it reads s_t and c_t side by side, "
+                "ops.concatenate([s, context], axis=-1); without c_t the decoder never uses what it attended to.")
+    return None
+
+
+def _padding_moves(layer: Any, inputs: tuple[np.ndarray, ...], logits: np.ndarray, on: str) -> str | None:
+    """What changing the keys at padded positions did, in words, if it changed anything beyond float32 rounding."""
+    ids, state, keys, key_mask = inputs
+    rng = np.random.default_rng(84)
+    changed = np.where(np.asarray(key_mask, dtype=bool)[..., None], keys,
+                       rng.normal(0.0, 3.0, keys.shape)).astype(np.float32)
+    moved = _numpy(_call_layer(layer, (ids, state, changed, key_mask), on)[0])
+    difference = np.abs(moved - logits).max(axis=(1, 2))
+    if difference.max() > _MODEL_TOLERANCE:
+        b = int(np.argmax(difference))
+        padded = np.flatnonzero(~np.asarray(key_mask, dtype=bool)[b]).tolist()
+        return (f"your decoder reads the padding: changing the encoder states at the padded positions {padded} of "
+                f"sequence {b} changed its logits by up to {difference[b]:.3g}. Give the attention the key mask, "
+                f"self.attention(s, keys, keys, key_mask=key_mask) (on {on}).")
+    return None
+
+
+def _make_layer(answer: Callable[..., Any], sizes: dict[str, int]) -> Any:
+    """The learner's layer, made as the notebook makes it; a stub's NotImplementedError goes through.
+
+    Making the layer runs only the given ``__init__``: it does not count as an answered case, so
+    that a ``call`` that still raises NotImplementedError reads as "not attempted yet".
+    """
+    described = ", ".join(f"{key}={value}" for key, value in sizes.items())
+    try:
+        return answer(*sizes.values())
+    except NotImplementedError:
+        raise
+    except Exception as error:  # the learner's code may raise anything
+        raise Mistake(f"making your layer, {getattr(answer, '__name__', 'it')}({described}), raised "
+                      f"{type(error).__name__}: {error}. Keep the __init__ as given.") from None
+
+
+def _call_layer(layer: Any, inputs: tuple[np.ndarray, ...], on: str) -> Any:
+    try:
+        return layer(*inputs)
+    except NotImplementedError:
+        raise
+    except Exception as error:  # the learner's code may raise anything
+        raise Mistake(f"calling your layer raised {type(error).__name__}: {_reason(error)} (on {on}).") from None
+
+
+@checker("8.3", "the attention decoder as a layer")
+def check_attention_decoder(answer: Callable[..., Any]) -> int:
+    """The learner's ``AttentionDecoder`` class against its own sublayers wired as the equations say.
+
+    The queries' embedding depth equals the decoder's units, so that attending from the embeddings
+    instead of the states runs and can be named; the keys have another depth, so that a layer fed
+    the wrong input shows in the depth it was built for. After a first call builds the sublayers,
+    every weight is drawn at random (biases included) and the layer is called with a boolean and
+    with a float 0/1 key mask that pads on the left, in the middle and on the right.
+    """
+    on = ("token_ids (3, 4), state (3, 4), keys (3, 5, 6) and a key mask (3, 5) padding on the left, in the "
+          "middle and on the right")
+    layer = _make_layer(answer, _LAYER_SIZES)
+    if layer is None:
+        raise Mistake("creating your layer returned None: pass the class itself, AttentionDecoder, and did you forget "
+                      "to `return` in a function that makes it?")
+    if not isinstance(layer, layers.Layer):
+        raise Mistake(f"pass your layer class, AttentionDecoder; calling what you passed gave {kind_of(layer)}.")
+    missing = [name for name in _SUBLAYERS if not isinstance(getattr(layer, name, None), layers.Layer)]
+    if missing:
+        raise Mistake(f"your layer has no {missing[0]}: keep the __init__ as given, and write only the call.")
+    rng = np.random.default_rng(83)
+    n_checks = 0
+    for mask_dtype in (bool, np.float32):
+        inputs = _decoder_inputs(rng, mask_dtype)
+        described = f"{on}, as {np.dtype(mask_dtype).name}"
+        shapes = {"logits": (_BATCH, _STEPS, _LAYER_SIZES["target_size"]), "last_state": (_BATCH, _LAYER_SIZES["units"]),
+                  "weights": (_BATCH, _STEPS, _SOURCE)}
+        _layer_result(_call_layer(layer, inputs, described), shapes, described)
+        wrong = _built_wrong(layer)
+        if wrong:
+            raise Mistake(f"{wrong} (Seen on {described}.)")
+        if not n_checks:
+            _randomise_all(layer)
+        got = _layer_result(_call_layer(layer, inputs, described), shapes, described)
+        padding = _padding_moves(layer, inputs, got[0], described)
+        expected = _wired(layer, *inputs)
+        if padding and _close_model(got[0], _wired(layer, *inputs, slip="inverted")[0]):
+            raise Mistake(f"your key mask is the wrong way round: the weight went to the padding. The key mask is 1 "
+                          f"(True) at the real positions; pass it on as it is. (Seen on {described}.)")
+        if padding:
+            raise Mistake(padding)
+        if not all(_close_model(g, e) for g, e in zip(got, expected, strict=True)):
+            raise Mistake(_wrong_decoder(layer, inputs, got, expected, described))
+        n_checks += 2
+    return n_checks
+
+
+def _close_model(got: np.ndarray, wanted: np.ndarray) -> bool:
+    return got.shape == wanted.shape and bool(np.allclose(got, wanted, atol=_MODEL_TOLERANCE, rtol=_MODEL_TOLERANCE))
+
+
+def _randomise_all(layer: Any) -> None:
+    """Random weights for every sublayer (biases and the GRU's included), so that none is left at 0 or 1."""
+    rng = np.random.default_rng(830)
+    for name in _SUBLAYERS:
+        sublayer = getattr(layer, name)
+        sublayer.set_weights([rng.normal(0.0, 0.6, np.shape(w)).astype(np.float32) for w in sublayer.get_weights()])
+
+
+def _wrong_decoder(layer: Any, inputs: tuple[np.ndarray, ...], got: tuple[np.ndarray, ...],
+                   expected: tuple[np.ndarray, ...], on: str) -> str:
+    """The message for a layer whose outputs differ from the equations': the slip it matches, or where it differs."""
+    logits, last, weights = got
+    if not _close_model(last, expected[1]):
+        if _close_model(last, _wired(layer, *inputs, slip="no state")[1]):
+            return (f"your GRU ignores the initial state: its last state is that of a GRU started from zeros. Start "
+                    f"it from the state, self.decoder(embedded, initial_state=state) (on {on}).")
+        return (f"your last_state differs from the GRU's last state, largest difference "
+                f"{float(np.abs(last - expected[1]).max()):.3g} (on {on}): return the GRU's second output, "
+                "self.decoder(embedded, initial_state=state).")
+    suspects = [
+        ("no state", "your GRU ignores the initial state: start it from the state, "
+                     "self.decoder(embedded, initial_state=state)."),
+        ("no mask", "your attention ignores the key mask: the padded positions got weight. Pass it on, "
+                    "self.attention(s, keys, keys, key_mask=key_mask)."),
+        ("inverted", "your key mask is the wrong way round: the weight went to the padding. The key mask is 1 "
+                     "(True) at the real positions; pass it on as it is."),
+        ("embeddings", "your attention's queries are the token embeddings: the query is the decoder state after "
+                       "the step, s_t, the GRU's first output (Luong's order: step, then attend)."),
+        ("previous", "your attention's queries are the states before each step, s_{t-1} (Bahdanau's order): this "
+                     "model attends from the state after the step, s_t, the GRU's first output."),
+        ("swapped", "you concatenated [c_t; s_t]: the combine layer reads [s_t; c_t], the decoder state first, "
+                    "ops.concatenate([s, context], axis=-1)."),
+    ]
+    versions = [(_wired(layer, *inputs, slip=slip), message) for slip, message in suspects]
+    message = named_mistake(got, versions, lambda a, b: all(_close_model(x, y) for x, y in zip(a, b, strict=True)))
+    if message is None:  # the logits alone may match, if the weights came back from another place
+        message = named_mistake(logits, [(v[0], m) for v, m in versions], _close_model)
+    if message:
+        return f"{message} (Seen on {on}.)"
+    with np.errstate(over="ignore"):
+        softmax = np.exp(expected[0] - expected[0].max(axis=-1, keepdims=True))
+    if _close_model(logits, softmax / softmax.sum(axis=-1, keepdims=True)):
+        return (f"your logits are probabilities (a softmax): return the output layer's logits as they are; the "
+                f"loss takes logits (on {on}).")
+    if not _close_model(weights, expected[2]):
+        return (f"your attention weights differ from the attention's, largest difference "
+                f"{float(np.abs(weights - expected[2]).max()):.3g} (on {on}): return the weights that "
+                "self.attention(s, keys, keys, key_mask=key_mask) returns with the context.")
+    return (f"your logits differ from the equations', largest difference {float(np.abs(logits - expected[0]).max()):.3g} "
+            f"(on {on}): s_t from the GRU started at the state, (c_t, weights) from the attention with s_t as the "
+            "queries and the keys as keys and values, logits = output_layer(combine([s_t; c_t])).")
+
+
+# Exercise 8.4: the attention weight on padding ===================================================
 
 
 def _share_cases() -> list[tuple[np.ndarray, np.ndarray, str]]:
@@ -430,7 +666,7 @@ def _one_number(result: Any, weights: np.ndarray, on: str) -> float:
     return float(array)
 
 
-@checker("8.3", "the attention weight on padding")
+@checker("8.4", "the attention weight on padding")
 def check_padding_share(answer: Callable[..., Any]) -> int:
     """The mean over every query of every sequence of its total weight on padded keys."""
     cases = _share_cases()

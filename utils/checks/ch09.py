@@ -2,9 +2,10 @@
 
 Exercise 9.1 writes scaled dot-product attention in NumPy (``softmax(q k^T / sqrt(dk)) v`` with a
 boolean mask, True where a query may look, returning the output and the weights), 9.2 the causal
-mask of a decoder, 9.3 the split of a (B, T, H * dh) batch into H heads (B, H, T, dh), and 9.4 (the
-chapter's experiment) the bits per character of a language model that may read only the last
-``context`` characters.
+mask of a decoder, 9.3 the split of a (B, T, H * dh) batch into H heads (B, H, T, dh), 9.4 the
+``call`` of a Keras decoder block with its causal and memory masks, and 9.5 (the chapter's
+experiment) the bits per character of a language model that may read only the last ``context``
+characters.
 
 Each checker computes what the plausible wrong answers return on its inputs and names the one the
 learner's answer matches, when the input tells it apart from the others:
@@ -27,7 +28,15 @@ learner's answer matches, when the input tells it apart from the others:
   swapped, the heads stacked in front of the batch. Sizes differ from each other except where T == H
   (the missing transpose keeps the shape) and T == dh ((B, H, dh, T) keeps it), so that those mistakes
   give an array of the right shape with wrong values that can be named; a last case has one head.
-- 9.4: the window ending one character early, or late (then it holds the target), ids[p] predicted
+- 9.4: by behaviour, on the learner's own sublayers with random weights (layer normalisations and
+  biases included): a change of x at position 4 must not reach the outputs before it (the causal
+  mask), a change of the memory at padded source positions must change nothing (the memory mask),
+  and the output must equal the sublayers wired as the chapter says, within float32 rounding, with a
+  boolean, a float and no memory mask. The batch (3) differs from the heads (2) and the decoder's
+  length (6) from the source's (5), so that a (B, Tx) mask used without its query axis fails, and
+  is named when the block runs without a mask; post-norm, a residual left out, the memory
+  normalised, a stale query, the masks swapped or the causal mask also on cross-attention are named.
+- 9.5: the window ending one character early, or late (then it holds the target), ids[p] predicted
   instead of ids[p + 1], the logits of the window's first position, every position of the window
   scored, nats, a sum, the perplexity, the logits taken as probabilities (no softmax) or divided by
   their sum, the softmax over the windows or over the window positions, an array instead of a float.
@@ -41,16 +50,17 @@ learner's answer matches, when the input tells it apart from the others:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from keras import ops
+from keras import layers, ops
 
 from utils.checks.framework import Mistake, call, checker, expect_array, named_mistake
 from utils.checks.ch06 import _LN2, _log2_softmax, _one_number, _picked
-from utils.checks.ch07 import _parts, _same
+from utils.checks.ch07 import _parts, _reason, _same
 from utils.checks.ch08 import (_NEGATIVE, _bits, _close, _float32_exact, _largest_difference, _no_return,
                                _not_a_tuple, _same_number, _softmax)
 from utils.tasks.lm import bits_per_character, bits_with_context, context_windows
@@ -396,7 +406,226 @@ def check_split_heads(answer: Callable[..., Any]) -> int:
     return len(_HEAD_CASES)
 
 
-# Exercise 9.4: bits with a limited context =======================================================
+# Exercise 9.4: a decoder block's call, with both masks ===========================================
+
+_BLOCK = dict(depth=8, heads=2, hidden=12)
+_BLOCK_BATCH, _BLOCK_STEPS, _BLOCK_SOURCE, _CHANGED_STEP = 3, 6, 5, 4  # B differs from the heads and from 1
+_MEMORY_MASK = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1], [1, 1, 0, 1, 1]], dtype=bool)  # right, left, middle
+_BLOCK_PARTS = ("norm_self", "norm_cross", "norm_feed_forward", "self_attention", "cross_attention", "feed_forward")
+_BLOCK_TOLERANCE = 1e-4  # float32 blocks agree to about 1e-6; a slip moves the output by 1e-2 or more
+
+
+def _wired_block(block: Any, x: Any, memory: Any, memory_mask: Any, slip: str = "") -> np.ndarray:
+    """The block's own sublayers wired as the chapter's equations say, or with one plausible ``slip``."""
+    x, memory = ops.convert_to_tensor(x), ops.convert_to_tensor(memory)
+    mask = None if memory_mask is None or slip == "no memory mask" else ops.expand_dims(ops.cast(memory_mask, "bool"), 1)
+    if slip == "post-norm":
+        x = block.norm_self(x + block.self_attention(x, x, use_causal_mask=True))
+        x = block.norm_cross(x + block.cross_attention(x, memory, attention_mask=mask))
+        return np.asarray(ops.convert_to_numpy(block.norm_feed_forward(x + block.feed_forward(x))), dtype=np.float64)
+    normed = block.norm_self(x)
+    keys = memory if slip == "self-attention over memory" else normed
+    attended = block.self_attention(normed, keys, use_causal_mask=slip not in ("no causal mask", "self-attention over memory"),
+                                    **({"attention_mask": mask} if slip == "memory mask on self-attention" else {}))
+    x = attended if slip == "no residual on self-attention" else x + attended
+    query = normed if slip == "stale query" else block.norm_cross(x)
+    source = block.norm_cross(memory) if slip == "memory normalised" else memory
+    crossed = block.cross_attention(query, source, attention_mask=mask, use_causal_mask=slip == "causal cross-attention")
+    x = crossed if slip == "no residual on cross-attention" else x + crossed
+    fed = block.feed_forward(x if slip == "feed-forward not normalised" else block.norm_feed_forward(x))
+    return np.asarray(ops.convert_to_numpy(fed if slip == "no residual on the feed-forward layer" else x + fed),
+                      dtype=np.float64)
+
+
+_BLOCK_SLIPS = {
+    "no causal mask": "your self-attention has no causal mask: every position reads the positions after it. Give it "
+                      "use_causal_mask=True.",
+    "causal cross-attention": "you gave cross-attention the causal mask too: every output position may read the whole "
+                              "source, so cross-attention takes only the memory mask.",
+    "no memory mask": "your cross-attention ignores the memory mask: the padded source positions got weight. Give it "
+                      "attention_mask=memory_mask[:, None, :].",
+    "memory mask on self-attention": "you gave the memory mask to self-attention: it masks source positions, so it "
+                                     "belongs to cross-attention; self-attention takes the causal mask.",
+    "self-attention over memory": "your first attention reads the memory: it is self-attention, queries, keys and "
+                                  "values all from the normalised x, with the causal mask.",
+    "post-norm": "you normalise after each residual sum (post-norm, x = LN(x + f(x))): this block is pre-norm, "
+                 "x = x + f(LN(x)), each sublayer reading its own normalisation of x.",
+    "stale query": "your cross-attention's queries are the normalised x from before the self-attention step: normalise "
+                   "the updated x again, self.norm_cross(x).",
+    "memory normalised": "you normalised the memory with norm_cross: the keys and values are the encoder's outputs as "
+                         "they come (the encoder normalised them already); norm_cross is for the queries.",
+    "feed-forward not normalised": "your feed-forward layer reads x without its normalisation: "
+                                   "x + self.feed_forward(self.norm_feed_forward(x)).",
+    "no residual on self-attention": "your self-attention step has no residual connection: "
+                                     "x = x + self.self_attention(...), not x = self.self_attention(...).",
+    "no residual on cross-attention": "your cross-attention step has no residual connection: "
+                                      "x = x + self.cross_attention(...), not x = self.cross_attention(...).",
+    "no residual on the feed-forward layer": "your feed-forward step has no residual connection: return "
+                                             "x + self.feed_forward(...), not self.feed_forward(...).",
+}
+
+
+def _make_block(answer: Callable[..., Any]) -> Any:
+    """The learner's block, made as the notebook makes it; a stub's NotImplementedError goes through (making it
+    runs only the given ``__init__``, so it is not an answered case)."""
+    described = ", ".join(f"{key}={value}" for key, value in _BLOCK.items())
+    try:
+        block = answer(*_BLOCK.values())
+    except NotImplementedError:
+        raise
+    except Exception as error:  # the learner's code may raise anything
+        raise Mistake(f"making your block, {getattr(answer, '__name__', 'it')}({described}), raised "
+                      f"{type(error).__name__}: {error}. Keep the __init__ as given.") from None
+    if block is None:
+        raise Mistake("making your block returned None: pass the class itself, DecoderBlock, and did you forget to "
+                      "`return` in a function that makes it?")
+    if not isinstance(block, layers.Layer):
+        raise Mistake(f"pass your block class, DecoderBlock; calling what you passed gave {type(block).__name__}.")
+    missing = [name for name in _BLOCK_PARTS if not isinstance(getattr(block, name, None), layers.Layer)]
+    if missing:
+        raise Mistake(f"your block has no {missing[0]}: keep the __init__ as given, and write only the call.")
+    return block
+
+
+def _block_output(block: Any, x: np.ndarray, memory: np.ndarray, memory_mask: Any, on: str) -> np.ndarray:
+    """The block's output as a float array of x's shape, or a sentence saying what went wrong."""
+    try:
+        result = block(x, memory, memory_mask=memory_mask)
+    except NotImplementedError:
+        raise
+    except Exception as error:  # the learner's code may raise anything
+        raise Mistake(_block_error(block, x, memory, memory_mask, error, on)) from None
+    if result is None:
+        raise Mistake("your call returned None: did you forget to `return` x?")
+    if isinstance(result, (tuple, list)):
+        raise Mistake(f"your call returned {type(result).__name__} of {len(result)} items: return the block's output "
+                      f"alone, one (B, T, d) array ({on}).")
+    got = np.asarray(ops.convert_to_numpy(result), dtype=np.float64)
+    if got.shape == (*memory.shape[:2], x.shape[-1]) and memory.shape[1] != x.shape[1]:
+        raise Mistake(f"your output has shape {got.shape}, one row per source position: cross-attention takes its "
+                      "queries from the decoder, self.cross_attention(self.norm_cross(x), memory, ...) (query first, "
+                      f"then the keys and values), so the output has x's shape {x.shape} ({on}).")
+    if got.shape != x.shape:
+        raise Mistake(f"your output has shape {got.shape}, expected x's shape {x.shape}: every sublayer adds to x "
+                      f"(on {on}).")
+    return got
+
+
+def _block_error(block: Any, x: np.ndarray, memory: np.ndarray, memory_mask: Any, error: Exception, on: str) -> str:
+    """The learner's exception in words; when the block runs without a mask and fails with one, the mask's handling."""
+    text = _reason(error)
+    raised = f"your block raised {type(error).__name__}: {text}"
+    if memory_mask is None:
+        return (f"{raised} when called without a memory mask (memory_mask=None, {on}): a block must run without one "
+                "too, `if memory_mask is not None:` before using it.")
+    try:
+        block(x, memory, memory_mask=None)
+    except Exception:  # it fails without the mask too: the mask is not the cause
+        return f"{raised} ({on})."
+    if isinstance(error, (ValueError, TypeError, RuntimeError)) and re.search(r"truth value|ambiguous|as a (python )?bool",
+                                                                             text, re.IGNORECASE):
+        return (f"{raised}: `if memory_mask:` asks Python for the truth of a whole array. Test whether a mask was "
+                f"given, `if memory_mask is not None:` ({on}).")
+    if re.search(r"shape|broadcast|dimension|incompatible|size", text, re.IGNORECASE):
+        return (f"{raised} when given the memory mask, and runs without it: the mask is (B, Tx) = "
+                f"{np.shape(memory_mask)}, one row per sequence, and attention_mask needs an axis for the queries, "
+                f"(B, 1, Tx): memory_mask[:, None, :] ({on}).")
+    return (f"{raised} when given the memory mask, and runs without it: the memory mask is a boolean (B, Tx) = "
+            f"{np.shape(memory_mask)} array, True at real source positions ({on}).")
+
+
+def _slipped(block: Any, x: np.ndarray, memory: np.ndarray, slip: str) -> np.ndarray | None:
+    """What the block gives with one ``slip``, or None where that slip cannot run on this input."""
+    try:
+        return _wired_block(block, x, memory, _MEMORY_MASK, slip)
+    except Exception:  # a slip whose shapes do not fit (a (B, 1, Tx) mask on self-attention) cannot be the answer
+        return None
+
+
+def _randomise_block(block: Any) -> None:
+    """Random weights for every sublayer (layer normalisations and biases included)."""
+    rng = np.random.default_rng(940)
+    for name in _BLOCK_PARTS:
+        part = getattr(block, name)
+        part.set_weights([rng.normal(1.0 if "norm" in name and k == 0 else 0.0, 0.4, np.shape(w)).astype(np.float32)
+                          for k, w in enumerate(part.get_weights())])
+
+
+def _changed_where(before: np.ndarray, after: np.ndarray) -> tuple[int, int, float] | None:
+    """The (sequence, position, size) of the largest change beyond float32 rounding, if any."""
+    change = np.abs(after - before).max(axis=-1)
+    if change.max() <= _BLOCK_TOLERANCE:
+        return None
+    b, t = np.unravel_index(int(np.argmax(change)), change.shape)
+    return int(b), int(t), float(change[b, t])
+
+
+@checker("9.4", "a decoder block's call")
+def check_decoder_block(answer: Callable[..., Any]) -> int:
+    """The learner's ``DecoderBlock`` class against its own sublayers wired as the chapter says, and its masks by
+    perturbation: a change at a later position must not reach an earlier output, a change of the memory at padded
+    source positions must change nothing. With a boolean, a float and no memory mask."""
+    rng = np.random.default_rng(94)
+    b, t, tx, d = _BLOCK_BATCH, _BLOCK_STEPS, _BLOCK_SOURCE, _BLOCK["depth"]
+    x = rng.normal(0.0, 1.0, (b, t, d)).astype(np.float32)
+    memory = rng.normal(0.0, 1.0, (b, tx, d)).astype(np.float32)
+    on = (f"x {x.shape}, memory {memory.shape} and a memory mask {_MEMORY_MASK.shape} padding on the right, the left "
+          f"and in the middle, {_BLOCK['heads']} heads")
+    block = _make_block(answer)
+    _block_output(block, x, memory, _MEMORY_MASK, on)       # builds the sublayers the learner's call uses
+    try:
+        _wired_block(block, x, memory, _MEMORY_MASK)         # ... and any it left out
+    except Exception as error:  # a sublayer built for inputs of other shapes
+        raise Mistake(f"your call built a sublayer for inputs of another shape than the chapter gives it ({error}): "
+                      "self-attention reads the normalised x, cross-attention the normalised x and the memory "
+                      f"({on}).") from None
+    _randomise_block(block)
+    got = _block_output(block, x, memory, _MEMORY_MASK, on)
+
+    later = x.copy()
+    later[:, _CHANGED_STEP] = rng.normal(0.0, 2.0, (b, d))
+    change = np.abs(_block_output(block, later, memory, _MEMORY_MASK, on) - got)[:, :_CHANGED_STEP].max(axis=(0, 2))
+    if change.max() > _BLOCK_TOLERANCE:
+        position = int(np.flatnonzero(change > _BLOCK_TOLERANCE)[-1])
+        raise Mistake(f"your decoder block ignores the causal mask: changing position {_CHANGED_STEP} of x changed the "
+                      f"output at position {position} (by {change[position]:.3g}; every earlier position changed by "
+                      f"up to {change.max():.3g}). Self-attention must not read later positions: "
+                      f"self.self_attention(normed, normed, use_causal_mask=True) ({on}).")
+    padded = memory.copy()
+    padded[~_MEMORY_MASK] = rng.normal(0.0, 3.0, (int((~_MEMORY_MASK).sum()), d))
+    moved = _changed_where(got, _block_output(block, x, padded.astype(np.float32), _MEMORY_MASK, on))
+    if moved:
+        sequence, position, size = moved
+        hidden = np.flatnonzero(~_MEMORY_MASK[sequence]).tolist()
+        raise Mistake(f"your decoder block reads the padding: changing the memory at the padded source positions "
+                      f"{hidden} of sequence {sequence} changed its output at position {position} (by {size:.3g}). Give "
+                      f"cross-attention the memory mask, attention_mask=memory_mask[:, None, :] ({on}).")
+    expected = _wired_block(block, x, memory, _MEMORY_MASK)
+    if not _close_block(got, expected):
+        message = named_mistake(got, [(_slipped(block, x, memory, slip), text) for slip, text in _BLOCK_SLIPS.items()],
+                                _close_block)
+        where = np.unravel_index(int(np.argmax(np.abs(got - expected))), got.shape)
+        raise Mistake(f"{message} (Seen on {on}.)" if message else
+                      f"your block's output differs from its sublayers wired as the chapter says ({on}): the largest "
+                      f"difference is {float(np.abs(got - expected)[where]):.3g}, at {tuple(int(i) for i in where)}. "
+                      "x = x + self_attention(LN(x), causal); x = x + cross_attention(LN(x), memory, memory mask); "
+                      "x = x + feed_forward(LN(x)), each LN its own.")
+    for mask, form in ((_MEMORY_MASK.astype(np.float32), "a float 0/1 memory mask"), (None, "memory_mask=None")):
+        described = f"{on}, as {form}"
+        other = _block_output(block, x, memory, mask, described)
+        if not _close_block(other, _wired_block(block, x, memory, mask)):
+            raise Mistake(f"your block is right with a boolean memory mask but not with {form}: the largest difference "
+                          f"is {float(np.abs(other - _wired_block(block, x, memory, mask)).max()):.3g} ({described}). "
+                          + ("Cast it, ops.cast(memory_mask, 'bool'), or let the attention do so."
+                             if mask is not None else "Without a mask every source position may be read."))
+    return 5
+
+
+def _close_block(got: np.ndarray, wanted: np.ndarray) -> bool:
+    return got.shape == wanted.shape and bool(np.allclose(got, wanted, atol=_BLOCK_TOLERANCE, rtol=_BLOCK_TOLERANCE))
+
+
+# Exercise 9.5: bits with a limited context =======================================================
 
 _MEMORY = 4  # how many characters (the last ones up to each position) the synthetic model reads
 
@@ -517,7 +746,7 @@ def _context_suspects(tables: np.ndarray, ids: np.ndarray, positions: np.ndarray
     ]
 
 
-@checker("9.4", "bits with a limited context")
+@checker("9.5", "bits with a limited context")
 def check_bits_with_context(answer: Callable[..., Any]) -> int:
     """The mean -log2 softmax of ``ids[p + 1]`` at the last position of the window ``ids[p - context + 1 : p + 1]``."""
     cases = _context_cases()

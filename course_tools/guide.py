@@ -13,10 +13,17 @@ Three sources, none of them typed into the guide itself:
 - ``utils/checks/chNN.py``: the mistakes each checker can name, read from the messages it
   raises (the source code, not a list kept by hand);
 
-and one hand-written file, ``book/workshop.toml``: per chapter, the sections to skip in a
-60-minute session and the discussion questions. The plan's minutes come from a stated rule
-(reading, exercise allowances, measured run time); a test checks that every chapter's
-60-minute plan fits in 60 minutes by that rule.
+and one hand-written file, ``book/workshop.toml``: per chapter, the sections that carry its ideas
+(every plan presents them), the sections a 60-minute session runs without presenting, the
+exercises each plan leaves for afterwards, and the discussion questions.
+
+The plans follow a stated rule. A section's minutes are its prose and its code at fixed rates, an
+allowance per exercise and its measured run time; but a code cell that only proves an
+implementation equal to another (a parity check, weights copied into a reference), times a run,
+saves results or prints library source is *plumbing*: it runs, and is never presented. The
+60-minute plan presents every idea section and may skip others; the two-session plan presents
+every section, split at the section boundary that balances the two sessions. A test checks that
+every plan fits in its sessions by that rule and that no plan skips an idea.
 """
 
 from __future__ import annotations
@@ -46,6 +53,9 @@ CODE_LINES_PER_MINUTE = 8  # walking through code on the screen
 EXERCISE_MINUTES = {"warm-up": 5, "core": 10, "stretch": 15, "experiment": 12}
 MISTAKES_SHOWN = 8  # per exercise, in the order the checker tests them
 PLAN_RUN = "quick-torch"  # the run whose times the 60-minute plan counts (quick mode, as on a laptop)
+# A code cell is plumbing when it only proves, times, saves or prints library source: it runs, unpresented.
+_PLUMBING = re.compile(r"parity\.check|\.set_weights\(|\.assign\(|inspect\.getsource|time\.perf_counter|"
+                       r"timing\.|seconds_per_step|\.save\(|load_model|results\.save")
 _SECTION = re.compile(r"^## (\d+)\. (.+)$", re.MULTILINE)
 _EXERCISE = re.compile(r"Exercise (\d+\.\d+)")
 _LEVEL = re.compile(r"Exercise (\d+\.\d+) \((warm-up|stretch|experiment)\)")
@@ -63,6 +73,7 @@ class Section:
     title: str
     words: int = 0
     code_lines: int = 0
+    plumbing_lines: int = 0  # code lines of cells that only prove, time, save or print source: never presented
     exercises: list[tuple[str, str, str]] = field(default_factory=list)  # (number, level, title)
     cells: list[int] = field(default_factory=list)
 
@@ -106,8 +117,16 @@ def sections(notebook: nbformat.NotebookNode) -> list[Section]:
                     seen.add(number)
                     current.exercises.append((number, levels.get(number, "core"), ""))
         elif cell.cell_type == "code":
-            current.code_lines += sum(1 for line in cell.source.splitlines() if line.strip())
+            lines = sum(1 for line in cell.source.splitlines() if line.strip())
+            current.code_lines += lines
+            if is_plumbing(cell.source):
+                current.plumbing_lines += lines
     return found
+
+
+def is_plumbing(source: str) -> bool:
+    """Whether a code cell only proves, times, saves or prints library source (an exercise cell never is)."""
+    return bool(_PLUMBING.search(source)) and "BEGIN SOLUTION" not in source and "checks.check_" not in source
 
 
 def section_seconds(executed: nbformat.NotebookNode) -> dict[str, float]:
@@ -276,14 +295,16 @@ def load_workshop(path: Path = WORKSHOP) -> dict:
 
 
 def minutes(section: Section, run_seconds: float | None, homework: Iterable[str] = ()) -> float:
-    """The rule of the plan: prose and code at their rates, the exercise allowances, the run time.
+    """The rule of the plan: prose and presented code at their rates, the exercise allowances, the run time.
 
-    Exercises in ``homework`` are set for afterwards and take no time in the session.
+    Plumbing cells run but are not presented; exercises in ``homework`` are set for afterwards and
+    take no time in the session.
     """
     later = set(homework)
     exercise = sum(EXERCISE_MINUTES.get(level, EXERCISE_MINUTES["core"])
                    for number, level, _ in section.exercises if number not in later)
-    return (section.words / WORDS_PER_MINUTE + section.code_lines / CODE_LINES_PER_MINUTE + exercise
+    presented = section.code_lines - section.plumbing_lines
+    return (section.words / WORDS_PER_MINUTE + presented / CODE_LINES_PER_MINUTE + exercise
             + (run_seconds or 0.0) / 60)
 
 
@@ -299,22 +320,41 @@ class ChapterPlan:
     homework: set[str]
     questions: list[str]
     mistakes: dict[str, list[str]]
+    ideas: set[str] = field(default_factory=set)
+    later: set[str] = field(default_factory=set)  # exercises the two-session plan leaves for afterwards
 
     def run_seconds(self, run: str, number: str) -> float | None:
         return self.runs.get(run, {}).get("seconds", {}).get(number)
 
     def session_minutes(self, section: Section) -> float:
-        """What a section takes in the 60-minute session: all of it, or only its run if skipped."""
+        """What a section takes in the 60-minute session: all but its plumbing, or only its run if skipped."""
         run = self.run_seconds(PLAN_RUN, section.number)
         if section.number in self.skip:
             return (run or 0.0) / 60
         return minutes(section, run, self.homework)
 
+    def two_session_minutes(self, section: Section) -> float:
+        """What a section takes in the two-session plan: every section is presented, plumbing aside."""
+        return minutes(section, self.run_seconds(PLAN_RUN, section.number), self.later)
+
     def total(self, session: bool) -> float:
-        """Minutes of the 60-minute session (``session``) or of the whole chapter."""
+        """Minutes of the 60-minute session (``session``) or of the whole chapter, everything presented."""
         if session:
             return sum(self.session_minutes(section) for section in self.sections)
         return sum(minutes(section, self.run_seconds(PLAN_RUN, section.number)) for section in self.sections)
+
+    def split(self) -> int:
+        """Where the second of two sessions starts: the section boundary that balances the two sessions."""
+        spent = [self.two_session_minutes(section) for section in self.sections]
+        total = sum(spent)
+        return min(range(1, len(spent)), key=lambda cut: (max(sum(spent[:cut]), total - sum(spent[:cut])), cut),
+                   default=len(spent))
+
+    def two_sessions(self) -> tuple[float, float]:
+        """The minutes of the first and the second session of the two-session plan."""
+        cut = self.split()
+        spent = [self.two_session_minutes(section) for section in self.sections]
+        return sum(spent[:cut]), sum(spent[cut:])
 
 
 def chapter_plan(notebook_path: Path, times: Mapping, workshop: Mapping, checks_dir: Path) -> ChapterPlan:
@@ -326,15 +366,22 @@ def chapter_plan(notebook_path: Path, times: Mapping, workshop: Mapping, checks_
     if entry is None:
         raise GuideError(f"{WORKSHOP.name} has no [ch{chapter:02d}] table for {notebook_path.name}.")
     skip = {str(number) for number in entry.get("skip", [])}
-    unknown = skip - {section.number for section in found}
-    if unknown:
-        raise GuideError(f"[ch{chapter:02d}] skips section(s) {sorted(unknown)} that {notebook_path.name} "
-                         f"does not have (its sections: {', '.join(s.number for s in found)}).")
+    ideas = {str(number) for number in entry.get("ideas", [])}
+    for key, listed in (("skips", skip), ("names as ideas", ideas)):
+        unknown = listed - {section.number for section in found}
+        if unknown:
+            raise GuideError(f"[ch{chapter:02d}] {key} section(s) {sorted(unknown)} that {notebook_path.name} "
+                             f"does not have (its sections: {', '.join(s.number for s in found)}).")
+    if skip & ideas:
+        raise GuideError(f"[ch{chapter:02d}] skips section(s) {sorted(skip & ideas)} that it names as the chapter's "
+                         "ideas: every plan presents its ideas; skip plumbing, timing or another section instead.")
     homework = {str(number) for number in entry.get("homework", [])}
+    later = {str(number) for number in entry.get("two_session_homework", [])}
     set_in = {number for section in found for number, _, _ in section.exercises}
-    if homework - set_in:
-        raise GuideError(f"[ch{chapter:02d}] sets exercise(s) {sorted(homework - set_in)} as homework, but "
-                         f"{notebook_path.name} sets only {', '.join(sorted(set_in)) or 'none'}.")
+    for key, listed in (("homework", homework), ("two_session_homework", later)):
+        if listed - set_in:
+            raise GuideError(f"[ch{chapter:02d}] sets exercise(s) {sorted(listed - set_in)} as {key}, but "
+                             f"{notebook_path.name} sets only {', '.join(sorted(set_in)) or 'none'}.")
     title = notebook.cells[0].source.lstrip("# ").split("\n", 1)[0].strip()
     checks = checks_dir / f"ch{chapter:02d}.py"
     mistakes = checker_mistakes(checks) if checks.exists() else {}
@@ -343,7 +390,7 @@ def chapter_plan(notebook_path: Path, times: Mapping, workshop: Mapping, checks_
         section.exercises = [(number, level, titles.get(number, "")) for number, level, _ in section.exercises]
     homework |= {number for section in found if section.number in skip for number, _, _ in section.exercises}
     return ChapterPlan(notebook_path.stem, title, found, times.get(notebook_path.stem, {}), skip, homework,
-                       list(entry.get("questions", [])), mistakes)
+                       list(entry.get("questions", [])), mistakes, ideas, later)
 
 
 def _seconds(value: float | None) -> str:
@@ -352,27 +399,46 @@ def _seconds(value: float | None) -> str:
     return f"{value:.0f} s" if value < 90 else f"{value / 60:.1f} min"
 
 
+def _listed(numbers: Iterable[str]) -> str:
+    ordered = sorted(numbers, key=lambda n: tuple(int(p) for p in n.split(".")))
+    return ", ".join(ordered[:-1]) + f" and {ordered[-1]}" if len(ordered) > 1 else "".join(ordered)
+
+
 def render_chapter(plan: ChapterPlan) -> str:
     """One chapter's part of the guide."""
     full = next((run for run in sorted(plan.runs) if run.startswith("full-")), None)
     kept = len(plan.sections) - len(plan.skip)
-    later = ", ".join(sorted(plan.homework))
+    cut = plan.split()
+    first, second = plan.two_sessions()
+    ideas = [section for section in plan.sections if section.number in plan.ideas]
+    later = f", exercise{'s' if len(plan.later) > 1 else ''} {_listed(plan.later)} for afterwards" if plan.later else ""
     lines = [f"## {plan.title}", "",
-             f"The 60-minute session presents {kept} of the {len(plan.sections)} sections"
-             + (f" and leaves exercise{'s' if len(plan.homework) > 1 else ''} {later} for afterwards" if later else "")
-             + f": {plan.total(True):.0f} minutes by the rule above, against {plan.total(False):.0f} for the "
-             "whole chapter.", "",
-             f"| section | words | code lines | exercises | run, {PLAN_RUN} | run, {full or 'full mode'} "
-             "| minutes | 60-minute session |",
-             "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- |"]
-    for section in plan.sections:
+             f"**One session of 60 minutes** presents {kept} of the {len(plan.sections)} sections"
+             + (f" and leaves exercise{'s' if len(plan.homework) > 1 else ''} {_listed(plan.homework)} for "
+                "afterwards" if plan.homework else "")
+             + f": {plan.total(True):.0f} minutes by the rule above, against {plan.total(False):.0f} for the whole "
+             "chapter with its plumbing presented."
+             + (f" Its ideas, which every plan presents: {'; '.join(f'{s.number}. {s.title}' for s in ideas)}."
+                if ideas else ""), "",
+             f"**Two sessions** present every section{later}: sections {plan.sections[0].number}-"
+             f"{plan.sections[cut - 1].number} in the first ({first:.0f} minutes), "
+             f"{plan.sections[cut].number}-{plan.sections[-1].number} in the second ({second:.0f} minutes)."
+             if cut < len(plan.sections) else f"**Two sessions** are not needed: the whole chapter takes {first:.0f} "
+             "minutes.", "",
+             f"| section | words | code lines (plumbing) | exercises | run, {PLAN_RUN} | run, {full or 'full mode'} "
+             "| minutes | one session | two sessions |",
+             "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | ---: |"]
+    for index, section in enumerate(plan.sections):
         exercises = ", ".join(f"{number} ({level}{', homework' if number in plan.homework else ''})"
                               for number, level, _ in section.exercises) or "-"
         quick = plan.run_seconds(PLAN_RUN, section.number)
         slow = plan.run_seconds(full, section.number) if full else None
-        decision = "skip (run only)" if section.number in plan.skip else "present"
-        lines.append(f"| {section.number}. {section.title} | {section.words} | {section.code_lines} | {exercises} "
-                     f"| {_seconds(quick)} | {_seconds(slow)} | {plan.session_minutes(section):.0f} | {decision} |")
+        decision = ("skip (run only)" if section.number in plan.skip else
+                    "present (idea)" if section.number in plan.ideas else "present")
+        code = f"{section.code_lines} ({section.plumbing_lines})" if section.plumbing_lines else f"{section.code_lines}"
+        lines.append(f"| {section.number}. {section.title} | {section.words} | {code} | {exercises} "
+                     f"| {_seconds(quick)} | {_seconds(slow)} | {plan.session_minutes(section):.0f} | {decision} "
+                     f"| {1 if index < cut else 2} |")
     lines.append("")
     if plan.questions:
         lines += ["**Discussion questions.**", ""] + [f"{i}. {q}" for i, q in enumerate(plan.questions, 1)] + [""]
@@ -406,15 +472,23 @@ def render(solutions: Path = REPO / "solutions", store: Path = SECTIONS, worksho
     runs = sorted({run for plan in plans for run in plan.runs})
     intro = workshop.get("guide", {}).get("introduction", "").strip()
     rule = (f"**How the minutes are counted.** A section's minutes are its prose at {WORDS_PER_MINUTE} words a "
-            f"minute and its code at {CODE_LINES_PER_MINUTE} lines a minute (presenting and explaining them), "
-            "plus an allowance per exercise ("
+            f"minute and its presented code at {CODE_LINES_PER_MINUTE} lines a minute (presenting and explaining "
+            "them), plus an allowance per exercise ("
             + ", ".join(f"{level} {value}" for level, value in EXERCISE_MINUTES.items())
             + " minutes; none for homework), plus the time its cells took to run in quick mode on PyTorch "
             f"(`{PLAN_RUN}`), the mode for laptops in a workshop; a skipped section counts only its run time. "
             "The rates and allowances are the rule's assumptions; the run times are measured, from executed "
             f"copies of the solutions ({', '.join(f'`{run}`' for run in runs) or 'none recorded yet'}, on a "
             "2-core CPU, by `course_tools.execution`); the words, code lines and exercises are counted from the "
-            "notebooks.")
+            "notebooks.\n\n"
+            "**What the plans keep.** A plan keeps a chapter's ideas and leaves out its plumbing. A code cell "
+            "that only proves an implementation equal to another (a parity check, weights copied into a "
+            "reference), times a run, saves results or prints library source is plumbing: it runs (later cells "
+            "use what it computes) but is never presented, in any plan; the tables give its code lines in "
+            "brackets. The sections that carry the chapter's ideas (`ideas` in `book/workshop.toml`) are presented "
+            "in every plan; the 60-minute session skips other sections (run only) and sets some exercises as "
+            "homework until it fits in 60 minutes. The two-session plan presents every section and splits them at "
+            "the section boundary that balances the two sessions, each within 60 minutes.")
     body = "\n".join(render_chapter(plan) for plan in plans)
     return (f"# Instructor's guide\n\nGenerated by `python -m course_tools.guide` from the notebooks, "
             f"`results/sections.json` and `book/workshop.toml`; edit those, not this file.\n\n"
@@ -423,9 +497,15 @@ def render(solutions: Path = REPO / "solutions", store: Path = SECTIONS, worksho
 
 def over_budget(solutions: Path = REPO / "solutions", store: Path = SECTIONS,
                 workshop_path: Path = WORKSHOP) -> list[str]:
-    """Chapters whose 60-minute plan adds up to more than SESSION_MINUTES."""
-    return [f"{plan.name}: {plan.total(True):.0f} minutes"
-            for plan in chapter_plans(solutions, store, workshop_path) if plan.total(True) > SESSION_MINUTES]
+    """Plans that add up to more than SESSION_MINUTES a session: the 60-minute one, or one of the two sessions."""
+    found = []
+    for plan in chapter_plans(solutions, store, workshop_path):
+        if plan.total(True) > SESSION_MINUTES:
+            found.append(f"{plan.name}: {plan.total(True):.0f} minutes in one session")
+        for number, spent in enumerate(plan.two_sessions(), start=1):
+            if spent > SESSION_MINUTES:
+                found.append(f"{plan.name}: {spent:.0f} minutes in session {number} of two")
+    return found
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -112,16 +113,47 @@ def test_bad_arguments_get_clear_errors(tmp_path: Path) -> None:
         execution.execute([tmp_path / "missing.ipynb"], mode="quick", backend="torch", build=tmp_path)
 
 
-def test_tensorflow_start_up_log_lines_are_dropped_and_other_stderr_kept() -> None:
-    noise = ("WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
-             "I0000 00:00:1796188004.034214    2810 port.cc:153] oneDNN custom operations are on.\n")
+def test_tensorflow_start_up_lines_are_kept_out_at_the_import_and_other_lines_pass(tmp_path: Path, capfd,
+                                                                                   monkeypatch) -> None:
+    """utils.course imports TensorFlow with file descriptor 2 caught: its start-up lines go, others stay."""
+    from utils import course
+
+    (tmp_path / "chatty_library.py").write_text(
+        "import os, warnings\n"
+        "os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are written '\n"
+        "            b'to STDERR\\n'\n"
+        "            b'I0000 00:00:1796188004.034214    2810 port.cc:153] oneDNN custom operations are on.'\n"
+        "            b'\\n'\n"
+        "            b'W0000 00:00:1796188004.1    2810 gpu.cc:9] a real warning from C++\\n')\n"
+        "warnings.warn('a real Python warning')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.warns(UserWarning, match="a real Python warning"):  # Python's warnings are not touched
+        assert course.import_without_start_up_lines("chatty_library") is True
+    err = capfd.readouterr().err
+    assert "a real warning from C++" in err
+    assert "absl::InitializeLog" not in err and "oneDNN" not in err
+    assert course.import_without_start_up_lines("chatty_library") is False  # imported already
+    assert course.import_without_start_up_lines("no_such_module_anywhere") is False
+
+
+def test_a_kernel_that_sets_up_the_course_writes_nothing_to_stderr(tmp_path: Path) -> None:
+    """The first cell of every chapter, run in its own kernel on PyTorch: the course's line, no log lines."""
+    source = _write(tmp_path / "solutions", "01_setup.ipynb",
+                    _notebook(new_code_cell("from utils import course\nsession = course.setup(chapter=1)")))
+    [outcome] = execution.execute([source], mode="quick", backend="torch", build=tmp_path / "build",
+                                  show=False)
+    assert outcome.error is None
+    copy = nbformat.read(outcome.copy, as_version=4)
+    assert execution.stderr_outputs(copy) == []
+    assert copy.cells[0].outputs[0].text.startswith("Chapter 1 | Keras")
+
+
+def test_stderr_outputs_are_listed_by_cell() -> None:
     cell = new_code_cell("x")
-    cell.outputs = [new_output("stream", name="stderr", text=noise),
-                    new_output("stream", name="stderr", text=noise + "UserWarning: a real warning\n"),
-                    new_output("stream", name="stdout", text="I0000 printed by the learner\n")]
-    cleaned = execution.without_log_noise(_notebook(cell)).cells[0].outputs
-    assert [output.text for output in cleaned] == ["UserWarning: a real warning\n", "I0000 printed by the learner\n"]
-    assert len(cell.outputs) == 3  # the input is not changed
+    cell.outputs = [new_output("stream", name="stdout", text="fine\n"),
+                    new_output("stream", name="stderr", text="/x/keras.py:1: UserWarning: odd\n")]
+    assert execution.stderr_outputs(_notebook(new_code_cell("1"), cell)) == [
+        "cell 1: /x/keras.py:1: UserWarning: odd"]
 
 
 def test_error_outputs_are_listed_by_cell() -> None:
@@ -130,11 +162,17 @@ def test_error_outputs_are_listed_by_cell() -> None:
     assert execution.error_outputs(_notebook(new_code_cell("1"), cell)) == ["cell 1: ZeroDivisionError: division by zero"]
 
 
-def test_the_book_folds_solutions_and_leaves_other_cells_alone() -> None:
-    shown = book.book_notebook(_chapter())
+def test_the_book_folds_solutions_without_their_markers_and_leaves_other_cells_alone() -> None:
+    chapter = _chapter()
+    chapter.cells.append(new_code_cell(f"{BEGIN}, stub: guess = None\nguess = 3\n{END}\nprint(guess)"))
+    shown = book.book_notebook(chapter)
     assert "hide-input" in shown.cells[4].metadata["tags"]
     assert shown.cells[4].metadata["mystnb"]["code_prompt_show"] == book.SHOW_SOLUTION
+    assert shown.cells[4].source == "def double(x):\n    return 2 * x"
+    assert shown.cells[-1].source == "guess = 3\nprint(guess)"
+    assert "hide-input" in shown.cells[-1].metadata["tags"]
     assert "tags" not in shown.cells[6].metadata
+    assert BEGIN in chapter.cells[4].source  # the input is not changed
 
 
 def test_the_landing_page_carries_the_readme_tables_and_a_contents() -> None:
@@ -143,18 +181,46 @@ def test_the_landing_page_carries_the_readme_tables_and_a_contents() -> None:
     assert page.startswith("# Sequence models with Keras 3\n")
     assert "| # | chapter |" in page and "chapters/01_sequences_and_baselines" in page
     assert book.introduction(readme).startswith("A notebook course")
+    assert "in full mode" in page and "quick-mode build" not in page
+    quick = book.landing_page(readme, ["01_sequences_and_baselines"], mode="quick")
+    assert "This is a quick-mode build of the book" in quick and "`make book` builds the book itself" in quick
     with pytest.raises(book.BookError, match="no paragraph"):
         book.introduction("# Title only")
 
 
+def test_only_a_quick_build_gets_a_banner_and_a_title_that_say_so() -> None:
+    quick, full = book.run_settings("quick", "torch"), book.run_settings("full", "jax")
+    assert book.QUICK_BANNER_CLASS in quick["announcement"] and "(torch)" in quick["announcement"]
+    assert quick["title_suffix"] == " (quick-mode build)"
+    assert full == {"title_suffix": "", "announcement": ""}
+
+
+def test_the_main_text_of_a_page_keeps_its_text_and_ids_and_drops_scripts() -> None:
+    page = ('<html><body><nav id="nav">menu</nav><main id="main-content" role="main"><section id="s-1">'
+            '<h1>Title &amp; more</h1><script>var x = 1;</script><p>Some <em>text</em><br>here</p>'
+            '<img src="a.png">'
+            '<svg><path d="M0"/></svg></section></main><footer>foot</footer></body></html>')
+    assert book.main_text(page) == ('<div id="main-content" role="main"><div id="s-1"><div>Title &amp; more'
+                                    '</div><div>Some <div>text</div>here</div></div></div>')
+
+
 def test_a_small_book_builds_and_passes_its_checks(executed, tmp_path: Path) -> None:
     _, [outcome] = executed
-    book.prepare([outcome.copy], tmp_path / "source")
+    book.prepare([outcome.copy], tmp_path / "source", mode="quick", backend="torch")
     book.build_html(tmp_path / "source", tmp_path / "html")
     html = tmp_path / "html"
-    assert book.verify(html, [outcome.copy]) == []
+    assert book.verify(html, [outcome.copy], "quick") == []
+    assert not (html / ".doctrees").exists() and (tmp_path / "doctrees").is_dir()
     page = (html / "chapters" / "01_small.html").read_text(encoding="utf-8")
     assert book.SHOW_SOLUTION in page and "mathjax/MathJax.js" in page
+    assert BEGIN not in page and END not in page and "double" in page
+    assert book.QUICK_BANNER_CLASS in page and "(quick-mode build)" in page
+    assert '"webFont": "STIX-Web"' in page and '"availableFonts": []' in page  # the fonts the package ships
+    search = (html / "search.html").read_text(encoding="utf-8")
+    assert book.SEARCH_PAGES in search and "course_search.js" in search and book.SEARCH_PAGES not in page
+    pages = (html / "_static" / book.SEARCH_PAGES).read_text(encoding="utf-8")
+    assert '"chapters/01_small.html"' in pages and "A small chapter" in pages
+    assert (html / "_static" / "course_search.js").is_file() and (html / "_static" / "course.css").is_file()
     # MathJax 2 reads its settings from a text/x-mathjax-config script; a MathJax 3 style
     # `window.MathJax = {...}` object (which MyST adds unless told not to) stops it typesetting.
     assert 'type="text/x-mathjax-config"' in page and "window.MathJax" not in page
@@ -167,6 +233,12 @@ def test_a_small_book_builds_and_passes_its_checks(executed, tmp_path: Path) -> 
         encoding="utf-8")
     problems = " ".join(book.verify(html, [outcome.copy]))
     assert "shows error output" in problems and "loads from the network: <script> https://cdn.example/x.js" in problems
+    (html / "chapters" / "01_small.html").write_text(page.replace(book.QUICK_BANNER_CLASS, "x").replace(
+        "</article>", f"{BEGIN}</article>"), encoding="utf-8")
+    (html / ".doctrees").mkdir()
+    problems = " ".join(book.verify(html, [outcome.copy], "quick"))
+    assert "chapters/01_small.html does not say that it is a quick-mode build" in problems
+    assert "shows the solution markers" in problems and "holds Sphinx's .doctrees" in problems
     (html / "chapters" / "01_small.html").unlink()
     shutil.rmtree(html / "_static" / "mathjax")
     problems = " ".join(book.verify(html, [outcome.copy]))
@@ -180,9 +252,16 @@ def test_slides_cut_at_headings_show_the_learners_version_and_build(executed, tm
     assert kinds[:5] == ["slide", "slide", "-", "slide", "subslide"]  # the exercise heading got a cell
     assert "NotImplementedError" in cut.cells[5].source and "2 * x" not in cut.cells[5].source
     assert cut.cells[6].outputs == []  # the checker's verdict on the worked solution is not shown
+    figure = cut.cells[7]  # the figure, without the plotting code that draws it
+    assert figure.metadata["transient"]["remove_source"] and book.image_outputs(_notebook(figure)) == 1
     deck = slides.export(cut, footer="a footer")
     (tmp_path / "01_small.slides.html").write_text(deck, encoding="utf-8")
-    assert slides.count_slides(deck) >= 3
+    assert slides.count_slides(cut) == kinds.count("slide") + kinds.count("subslide") == 5
+    assert len(re.findall(r"<section(?![^<]*<section)", deck)) == 5  # reveal.js shows as many slides
+    assert "plt.plot" not in deck and "a footer" in deck
+    # MathJax is told to use the STIX-Web fonts that the copied package ships, not its TeX fonts.
+    assert '"webFont": "STIX-Web"' in deck and '"availableFonts": []' in deck
+    assert "width: 1280" in deck and "height: 720" in deck
     problems = slides.verify(tmp_path, ["01_small"])
     assert problems == [f"{folder}/{entry} is missing beside the decks."
                         for folder, entry in (("reveal.js", "dist/reveal.js"), ("mathjax", "MathJax.js"))]
@@ -193,11 +272,83 @@ def test_slides_cut_at_headings_show_the_learners_version_and_build(executed, tm
     assert slides.verify(tmp_path, ["01_small"]) == ["01_small.slides.html shows a worked solution."]
 
 
+def _slides_of(cut: nbformat.NotebookNode) -> list[list[nbformat.NotebookNode]]:
+    """The cells of a cut notebook, grouped by the slide they are on."""
+    grouped: list[list[nbformat.NotebookNode]] = []
+    for cell in cut.cells:
+        if cell.metadata["slideshow"]["slide_type"] != "-":
+            grouped.append([])
+        grouped[-1].append(cell)
+    return grouped
+
+
 def test_a_long_section_is_cut_into_slides_below_its_heading() -> None:
     long_cells = [new_code_cell("\n".join(f"x{i} = {i}" for i in range(12))) for _ in range(5)]
     cut = slides.slide_notebook(_notebook(new_markdown_cell("# Title"), new_markdown_cell("## 1. Long"), *long_cells))
     kinds = [cell.metadata["slideshow"]["slide_type"] for cell in cut.cells]
     assert kinds[:2] == ["slide", "slide"] and "subslide" in kinds[2:] and "-" in kinds[2:]
+    assert all(sum(map(slides.piece_height, group)) <= slides.USABLE_HEIGHT for group in _slides_of(cut))
+
+
+def test_a_code_cell_taller_than_a_slide_is_split_at_its_blank_lines_and_its_output_follows() -> None:
+    blocks = ["\n".join(f"value_{block}_{line} = {line}" for line in range(9)) for block in range(4)]
+    cell = new_code_cell("\n\n".join(blocks))
+    cell.outputs = [new_output("stream", name="stdout", text="".join(f"line {i}\n" for i in range(60)))]
+    cut = slides.slide_notebook(_notebook(new_markdown_cell("## 1. Long"), cell))
+    groups = _slides_of(cut)
+    code = [piece.source for group in groups for piece in group if piece.cell_type == "code" and piece.source]
+    assert "\n\n".join(code) == cell.source and len(code) > 1
+    assert all(part.split("\n", 1)[0].endswith("_0 = 0") for part in code)  # cut between the blocks
+    printed = [output.text for group in groups for piece in group for output in piece.get("outputs", [])]
+    assert "".join(printed) == cell.outputs[0].text and len(printed) > 1  # every line, over several slides
+    assert all(sum(map(slides.piece_height, group)) <= slides.USABLE_HEIGHT for group in groups)
+
+
+def test_a_long_table_is_split_between_its_rows_each_part_with_the_header() -> None:
+    rows = "".join(f"<tr><th>row {i}</th><td>{i}</td></tr>\n" for i in range(40))
+    table = f'<table><thead><tr><th></th><th>value</th></tr></thead><tbody>\n{rows}</tbody></table>'
+    output = new_output("execute_result", data={"text/html": table, "text/plain": "a table"},
+                        execution_count=1)
+    parts = slides.split_output(output, slides.USABLE_HEIGHT)
+    assert len(parts) > 1 and all(slides.output_height(part) <= slides.USABLE_HEIGHT for part in parts)
+    assert all("<thead><tr><th></th><th>value</th></tr></thead>" in part.data["text/html"] for part in parts)
+    assert sum(part.data["text/html"].count("<tr><th>row") for part in parts) == 40
+    figure = new_output("display_data", data={"image/png": "iVBORw0KGgo="})
+    assert slides.split_output(figure, 10) == [figure]  # a figure is never cut
+
+
+def test_the_title_slide_holds_the_learning_goals_and_the_introduction_follows() -> None:
+    title = ("# Chapter 3 — Something\n\n" + "An introduction that runs on. " * 40 + "\n\n"
+             "**Learning goals.** After this chapter you can\n\n1. one;\n2. two;\n3. three.\n\n"
+             "**Exercises:** 3.1 a warm-up.")
+    cut = slides.slide_notebook(_notebook(new_markdown_cell(title), new_markdown_cell("## 0. Setup")))
+    first, second = _slides_of(cut)[:2]
+    assert first[0].source.startswith("# Chapter 3") and "3. three." in first[0].source
+    assert "**Exercises:**" in first[0].source and "An introduction" not in first[0].source
+    assert second[0].source.startswith("An introduction")
+    assert second[0].metadata["slideshow"]["slide_type"] == "subslide"
+
+
+def test_figure_sizes_come_from_the_png_header() -> None:
+    import base64
+    import struct
+
+    header = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + struct.pack(">II", 830, 891) + b"\x08\x06\x00\x00\x00"
+    output = new_output("display_data", data={"image/png": base64.b64encode(header).decode()})
+    assert slides.figure_size(output) == (830, 891)
+    assert slides.shown_figure_height(output) == slides.FIGURE_HEIGHT  # shown no taller than that
+    wide = new_output("display_data", data={"image/png": base64.b64encode(
+        header.replace(struct.pack(">II", 830, 891), struct.pack(">II", 2400, 600))).decode()})
+    assert slides.shown_figure_height(wide) == 600 * slides.USABLE_WIDTH / 2400
+    assert slides.figure_size(new_output("display_data", data={"image/jpeg": "abc"})) is None
+
+
+def test_the_index_of_the_slides_lists_every_deck_with_its_count() -> None:
+    decks = [("01_a", "Chapter 1 — A & B", 12), ("02_b", "Chapter 2 — C", 30)]
+    page = slides.index_page(decks, "quick", "torch")
+    assert '<a href="01_a.slides.html">Chapter 1 — A &amp; B</a></td><td class="number">12</td>' in page
+    assert "42 slides in all" in page and "A quick-mode build" in page and "quick mode, torch" in page
+    assert "A quick-mode build" not in slides.index_page(decks, "full", "jax")
 
 
 def test_the_builders_run_end_to_end_on_executed_copies(executed, tmp_path: Path, capsys) -> None:

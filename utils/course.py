@@ -106,6 +106,51 @@ def xla_flags_for(environ: Mapping[str, str], jaxlib: tuple[int, int] | None = N
 if xla_flags_for(os.environ):
     os.environ["XLA_FLAGS"] = xla_flags_for(os.environ)
 
+
+# TensorFlow's C++ libraries log while they load, before TF_CPP_MIN_LOG_LEVEL is read: absl's notice
+# that "All log messages before absl::InitializeLog() is called are written to STDERR" and an INFO line
+# that oneDNN is on, each twice (two of TensorFlow's libraries log them), shown in pink above the first
+# cell's output. The only setting that reaches them, TF_ENABLE_ONEDNN_OPTS=0, would change TensorFlow's
+# kernels. Keras imports TensorFlow on every backend where it is installed (keras.utils.set_random_seed
+# seeds it too), so the course imports it first, here, with the process's standard error (file
+# descriptor 2, where C++ writes) sent to a file for that import only; then it writes back every line
+# but those start-up ones, so a warning or an error TensorFlow gives while loading still shows.
+TF_START_UP_LINE = (r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to "
+                    r"STDERR|I\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [\w.]+:\d+\] .*")
+
+
+def import_without_start_up_lines(module: str = "tensorflow") -> bool:
+    """Import ``module`` (if installed and not yet imported) without TensorFlow's C++ start-up lines
+    (:data:`TF_START_UP_LINE`); ``True`` if this call imported it. Python warnings are not touched, and
+    every other line written to file descriptor 2 during the import goes to ``sys.stderr`` afterwards."""
+    import importlib
+    import importlib.util
+    import re
+    import sys
+    import tempfile
+
+    if module in sys.modules or importlib.util.find_spec(module) is None:
+        return False
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            importlib.import_module(module)
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        caught.seek(0)
+        lines = caught.read().decode(errors="replace").splitlines(keepends=True)
+    others = "".join(line for line in lines if not re.fullmatch(TF_START_UP_LINE, line.rstrip("\r\n")))
+    if others:
+        sys.stderr.write(others)
+        sys.stderr.flush()
+    return True
+
+
+import_without_start_up_lines("tensorflow")
+
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 

@@ -1,75 +1,80 @@
-"""Grade submitted learner notebooks: run each one, then ask the course's own checkers.
+"""Grade submitted learner notebooks: each runs sealed off, and the course's checkers judge it from outside.
 
 ::
 
-    python -m course_tools.grade submissions/*.ipynb --csv grades.csv
-    make grade NOTEBOOKS="submissions/*.ipynb"
+    python -m course_tools.grade submissions/*.ipynb --offline --csv grades.csv
+    make grade NOTEBOOKS="submissions/*.ipynb" GRADE_ARGS="--offline"
 
 For every submission the grader
 
 1. reads the notebook and finds its chapter (the notebook's ``course`` metadata, else its
-   ``course.setup(chapter=N)`` call), and from the chapter's solution notebook the exercises
-   with a checker and the name of the function each one checks;
-2. copies the course's ``utils/``, ``datasets/`` and ``results/`` into a fresh working copy and
-   runs the notebook there, in a fresh kernel, in quick mode by default, with a time limit and a
-   memory limit (and, with ``--offline``, with the network cut);
-3. then, in the same kernel, loads the checkers (``utils.checks.framework`` and ``utils.checks``) afresh
-   from *this* checkout, not the modules the notebook imported nor its working copy's files, and
-   calls each one on the function the notebook defined, collecting its verdict: passed, not
-   attempted or failed with the checker's message; a function the notebook does not define is
-   "missing";
-4. refuses to grade a notebook that changed ``utils/`` or ``datasets/`` in its working copy
-   (its functions would have run against changed code).
+   ``course.setup(chapter=N)`` call), and from the chapter's solution notebook the exercises with a
+   checker and the name of the function each one checks;
+2. starts a kernel for it in a sandbox of its own (:mod:`course_tools.grading.sandbox`): its own
+   unprivileged user (or user namespace), its own mount, PID and IPC namespaces (and network
+   namespace, cut, with ``--offline``), a root that holds only the system, Python and a copy of the
+   course's ``utils/``, ``datasets/`` and ``results/``, memory and process limits, and runs the code
+   cells one by one, each with a time limit, going on after a cell that fails, hangs or kills its
+   kernel (:mod:`course_tools.grading.cells`);
+3. then asks the kernel only to describe and call the learner's functions: the checkers run here,
+   in the grader's own process, loaded from this checkout, and each gets a proxy that forwards every
+   call to the kernel and brings back plain data (:mod:`course_tools.grading.proxy`). The notebook's
+   printed text and the files it writes carry no weight. An answer that reaches the course's own
+   implementation of its exercise is flagged ("uses the course's reference");
+4. ends every process of the submission before its slot grades the next one.
 
-It prints one table and writes a CSV, one row per submission and exercise, plus one row per
-submission for the notebook itself ("ran", "ran with errors", "crashed", "timed out", "not a
-notebook", ...). One submission's failure never stops the others.
-
-**Grading runs other people's code.** The working copy keeps a submission from overwriting the
-course's checkers, another submission or the results, and the limits stop a runaway one. Verdicts
-come from the checkers, never from the notebook's printed text: a notebook that skips or
-redefines a checker call, prints a pass line of its own or breaks the checker framework in its
-kernel is graded on what its functions do, and one that edits the course's files is not graded.
-This is not a sandbox against code written to attack the grader itself (code that replaces a
-reference implementation in ``utils`` inside its kernel, say, or reads your files): run
-submissions as a user who can read nothing else of value, offline, and read a submission whose
-grade matters.
+Several submissions are graded at once (``--jobs``, by default one per CPU core). It prints how the
+submissions were sealed off, one table, and writes a CSV: one row per submission for the notebook
+itself ("ran", "ran with errors", "timed out", "crashed", "not a notebook", "unknown chapter",
+"error") and one per exercise ("passed", "not attempted", "failed" with the checker's message,
+"flagged", "missing", "error", "not graded"). Whatever a submission does, its rows say so and the
+others are graded; the table and the CSV are always written.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import concurrent.futures
+import csv
 import functools
 import glob
-import hashlib
-import json
+import io
 import os
+import queue
 import re
-import resource
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
+from course_tools.grading import seal as sealing
+from course_tools.grading.cells import CellRun, run_cells
+from course_tools.grading.kernel import Kernel, KernelDied
+from course_tools.grading.proxy import Answers, BadReply, CallTimedOut, NotCarried
+from utils.checks.framework import FAILED, PASSED
 from utils.files import write_text_atomically
 
 REPO = Path(__file__).resolve().parent.parent
-COPIED = ("utils", "datasets", "results")  # what a submission's working copy holds besides itself
 NOTEBOOK_ROW = "notebook"  # the ``exercise`` of the row about the notebook as a whole
+MAX_NOTEBOOK_BYTES = 50 << 20  # a larger file is not read
+SETUP_TIMEOUT = 60  # seconds to install the grader's agent in a kernel and to describe the answers
 
-RAN, RAN_WITH_ERRORS, CRASHED, TIMED_OUT, NOT_A_NOTEBOOK, UNKNOWN_CHAPTER, TAMPERED = (
-    "ran", "ran with errors", "crashed", "timed out", "not a notebook", "unknown chapter",
-    "changed the course's code")
-GUARDED = ("utils", "datasets")  # what a submission may read but must not change
-MISSING, NOT_GRADED = "missing", "not graded"
+RAN, RAN_WITH_ERRORS, CRASHED, TIMED_OUT, NOT_A_NOTEBOOK, UNKNOWN_CHAPTER = (
+    "ran", "ran with errors", "crashed", "timed out", "not a notebook", "unknown chapter")
+MISSING, NOT_GRADED, FLAGGED, ERROR = "missing", "not graded", "flagged", "error"
+USES_REFERENCE = "uses the course's reference"
+# The course's own implementation of an exercise is the function of utils/ with the answer's name,
+# except where the notebook names the answer otherwise:
+REFERENCE_ALIASES = {"decoder_io": ("utils.data.tokens.teacher_forcing",)}
 
 
 class GradeError(ValueError):
@@ -98,17 +103,35 @@ class Row:
     message: str = ""
 
 
+@dataclass(frozen=True)
+class Settings:
+    """How every submission of one run is graded (see :func:`grade` for the meaning of each)."""
+
+    seal: sealing.Seal
+    work: Path
+    mode: str = "quick"
+    backend: str = "tensorflow"
+    timeout: float = 600
+    cell_timeout: float = 300
+    check_timeout: float = 120
+
+
 # Which chapter, which exercises ------------------------------------------------------------------
 
 
 def read_submission(path: Path) -> nbformat.NotebookNode:
     """The notebook at ``path``, or a :class:`GradeError` saying why it is not one."""
     try:
+        if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+            raise GradeError(f"{path} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB: clear its outputs "
+                             "(Edit > Clear Outputs of All Cells), save it and submit it again.")
         notebook = nbformat.read(path, as_version=4)
         nbformat.validate(notebook)
+    except GradeError:
+        raise
     except FileNotFoundError:
         raise GradeError(f"{path} does not exist.") from None
-    except (OSError, ValueError, nbformat.ValidationError, AttributeError, KeyError, TypeError) as exc:
+    except Exception as exc:  # anything nbformat raises on a file that is not a notebook
         raise GradeError(f"{path} is not a Jupyter notebook that nbformat can read "
                          f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else ''}). "
                          "Submit the .ipynb file as Jupyter saved it.") from None
@@ -152,13 +175,17 @@ def checker_calls(source: str) -> list[tuple[str, str]]:
     return calls
 
 
+def _checkers(chapter: int) -> Any:
+    import importlib
+
+    return importlib.import_module(f"utils.checks.ch{chapter:02d}")
+
+
 @functools.lru_cache(maxsize=None)
 def exercises(chapter: int, repo: Path = REPO) -> list[Exercise]:
     """The chapter's checked exercises, in notebook order, read from its solution notebook."""
-    import importlib
-
     notebook = nbformat.read(solution_notebook(chapter, repo), as_version=4)
-    module = importlib.import_module(f"utils.checks.ch{chapter:02d}")
+    module = _checkers(chapter)
     found = []
     for cell in notebook.cells:
         if cell.cell_type == "code":
@@ -168,126 +195,113 @@ def exercises(chapter: int, repo: Path = REPO) -> list[Exercise]:
     return found
 
 
-# Running one submission (in a child process, whose limits its kernel inherits) --------------------
+@functools.lru_cache(maxsize=None)
+def _course_functions(repo: Path = REPO) -> dict[str, tuple[str, ...]]:
+    """Every top-level function and class of ``utils/`` outside its checks, by name: their qualified names."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((repo / "utils").rglob("*.py")):
+        parts = path.relative_to(repo).with_suffix("").parts
+        if "checks" in parts or "__pycache__" in parts:
+            continue
+        module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.setdefault(node.name, []).append(f"{module}.{node.name}")
+    return {name: tuple(qualified) for name, qualified in found.items()}
 
-_GRADING_FUNCTION = '''\
-def _course_grade(pristine, chapter_module, answers, namespace):
-    import importlib.util, json, pathlib, sys
-    checkers = [name for name in sys.modules if name in ("utils.checks.framework", "utils.checks") or name.startswith("utils.checks.")]
-    own = {name: sys.modules.pop(name) for name in checkers}
-    root = pathlib.Path(pristine) / "utils"
 
-    def load(name, path, package=False):
-        spec = importlib.util.spec_from_file_location(
-            name, path, submodule_search_locations=[str(path.parent)] if package else None)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
+def references(exercise: Exercise) -> frozenset[str]:
+    """The course's own implementations of ``exercise`` (qualified names): what an answer must not call."""
+    own = _course_functions().get(exercise.answer, ())
+    return frozenset(own + REFERENCE_ALIASES.get(exercise.answer, ()))
 
+
+# Grading one submission ------------------------------------------------------------------------------
+
+
+def _notebook_row(run: CellRun, seconds: float, settings: Settings) -> tuple[str, str]:
+    """The notebook's status and message from what running its cells came to."""
+    said = []
+    if run.crashed:
+        again = ("; the kernel was started again and the notebook run without that cell" if run.alive
+                 else "; it could not be graded after that")
+        said.append(f"{run.crashed[0]}{again}")
+    said += [f"cell {index} ran longer than --cell-timeout ({settings.cell_timeout:g} s) and "
+             + ("ignored the interrupt; the kernel was started again and the notebook run without that cell"
+                if index in run.skipped else "was interrupted") for index in run.timed_out[:3]]
+    if run.out_of_time is not None:
+        said.append(f"the notebook ran past --timeout ({settings.timeout:g} s) in cell {run.out_of_time}; "
+                    "the cells after it were not run")
+    if run.errors:
+        said.append(f"{len(run.errors)} cell(s) ended in an error (first: {run.errors[0]})")
+    status = (CRASHED if run.crashed else TIMED_OUT if run.timed_out or run.out_of_time is not None
+              else RAN_WITH_ERRORS if run.errors else RAN)
+    if status == RAN:
+        said.append("every cell ran without an error")
+    return status, f"{'; '.join(said)}; {seconds:.0f} s."
+
+
+def _judge(exercise: Exercise, checkers: Any, answers: Answers, info: dict[str, Any],
+           settings: Settings) -> tuple[str, str]:
+    """Run the exercise's checker here on a proxy for the learner's function; (status, message)."""
+    if not info.get("defined"):
+        return MISSING, f"the notebook defines no `{exercise.answer}`."
+    answers.deadline = time.monotonic() + settings.check_timeout
+    answers.callback_calls, answers.objects = 0, []
     try:
-        load("utils.checks", root / "checks" / "__init__.py", package=True)
-        load("utils.checks.framework", root / "checks" / "framework.py")
-        checks = load(chapter_module, root / "checks" / (chapter_module.rsplit(".", 1)[1] + ".py"))
-        verdicts = []
-        for checker_name, answer_name in answers:
-            if answer_name not in namespace:
-                verdicts.append({"status": "missing", "message": f"the notebook defines no `{answer_name}`."})
+        verdict = getattr(checkers, exercise.checker).verdict(answers.proxy(exercise.answer, info))
+    except CallTimedOut as late:
+        return ERROR, (f"`{exercise.answer}` {late} (--check-timeout {settings.check_timeout:g} s); "
+                       "not graded.")
+    except NotCarried as problem:
+        return ERROR, f"{problem}; this exercise cannot be graded automatically: read the answer."
+    except BadReply as problem:
+        return ERROR, f"{problem}; not graded."
+    except Exception as exc:  # the learner's answer may break the checker in any way
+        return FAILED, f"the checker stopped: {type(exc).__name__}: {str(exc)[:300]}"
+    if answers.objects and verdict.status != PASSED:
+        return ERROR, (f"not graded automatically: `{exercise.answer}` returned {answers.objects[0]}, an "
+                       "object that stays in the submission's sandbox (only plain data crosses to the "
+                       "grader), so its checker cannot judge it from outside; read the answer.")
+    reached = sorted(references(exercise) & set(info.get("course") or ()))
+    if reached:
+        return FLAGGED, (f"{USES_REFERENCE}: `{exercise.answer}` calls {', '.join(reached)} instead of "
+                         f"computing the answer itself. The checker said: {verdict.message}")
+    return verdict.status, verdict.message
+
+
+def _grade_exercises(kernel: Kernel, wanted: list[Exercise], chapter: int, cells: list[tuple[int, str]],
+                     run: CellRun, settings: Settings) -> list[tuple[str, str]]:
+    """(status, message) per exercise, judged on the functions the kernel holds after the notebook ran."""
+    checkers = _checkers(chapter)
+    verdicts: list[tuple[str, str]] = []
+    answers = Answers(kernel)
+    described: dict[str, dict[str, Any]] | None = None
+    for exercise in wanted:
+        if not kernel.alive():  # the kernel died during the previous check: a fresh one, the notebook again
+            kept = [(index, source) for index, source in cells if index not in run.skipped]
+            again = run_cells(kernel, kept, deadline=time.monotonic() + settings.timeout,
+                              cell_timeout=settings.cell_timeout)
+            described = None
+            if not again.alive:
+                verdicts.append((NOT_GRADED, "not graded: the kernel could not be started again after it "
+                                             "died during an earlier check."))
                 continue
-            try:
-                verdict = getattr(checks, checker_name).verdict(namespace[answer_name])
-                verdicts.append({"status": verdict.status, "message": verdict.message})
-            except Exception as exc:  # the learner's code may break the checker in any way
-                verdicts.append({"status": "failed", "message": f"the checker stopped: {type(exc).__name__}: {exc}"})
-        return json.dumps(verdicts)
-    finally:
-        for name in [name for name in sys.modules if name in ("utils.checks.framework", "utils.checks") or name.startswith("utils.checks.")]:
-            del sys.modules[name]
-        sys.modules.update(own)
-'''
+        try:
+            if described is None:
+                answers.install(SETUP_TIMEOUT)
+                described = answers.describe([e.answer for e in wanted], SETUP_TIMEOUT)
+            verdicts.append(_judge(exercise, checkers, answers, described[exercise.answer], settings))
+        except (BadReply, CallTimedOut) as problem:
+            verdicts.append((ERROR, f"the grader could not ask the kernel about `{exercise.answer}`: "
+                                    f"{problem}."))
+        except KernelDied as death:
+            verdicts.append((ERROR, f"{death} while `{exercise.answer}` was checked; not graded."))
+            kernel.close()
+    return verdicts
 
 
-def grading_cell(chapter: int, answers: Sequence[Exercise], pristine: Path = REPO) -> str:
-    """The code the grader runs in the submission's kernel after the notebook: returns the verdicts."""
-    answers_named = [(e.checker, e.answer) for e in answers]
-    return (f"{_GRADING_FUNCTION}\n\n"
-            f"_course_grade({str(pristine)!r}, 'utils.checks.ch{chapter:02d}', {answers_named!r}, globals())\n")
-
-
-def _cell_errors(notebook: nbformat.NotebookNode) -> list[str]:
-    """``cell N: ExceptionName: message`` for every code cell that ended in an error."""
-    errors = []
-    for index, cell in enumerate(notebook.cells):
-        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            if output.get("output_type") == "error":
-                errors.append(f"cell {index}: {output.get('ename')}: {str(output.get('evalue', ''))[:300]}")
-    return errors
-
-
-def execute(notebook_path: Path, report_path: Path, grading_source: str, cell_timeout: int) -> None:
-    """Run the notebook, then the grading cell, in one fresh kernel; write what happened as JSON.
-
-    This runs in the child process that :func:`grade_one` starts inside the working copy.
-    """
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from traitlets.config import Config
-
-    notebook = nbformat.read(notebook_path, as_version=4)
-    n_cells = len(notebook.cells)
-    notebook.cells.append(nbformat.v4.new_code_cell(grading_source))
-    config = Config()  # the kernel talks to this process over Unix sockets, so it needs no network at all
-    config.KernelManager.transport, config.KernelManager.ip = "ipc", str(notebook_path.parent / "kernel")
-    client = NotebookClient(notebook, config=config, kernel_name="python3", timeout=cell_timeout,
-                            allow_errors=True, resources={"metadata": {"path": str(notebook_path.parent)}})
-    report: dict[str, object] = {}
-    try:
-        client.execute()
-    except DeadKernelError as exc:
-        report[CRASHED] = f"the kernel died ({str(exc).splitlines()[0][:200]})."
-    except CellTimeoutError:
-        report[TIMED_OUT] = f"a cell ran longer than {cell_timeout} s."
-    grading = notebook.cells[-1]
-    results = [o for o in grading.get("outputs", []) if o.get("output_type") == "execute_result"]
-    if results and CRASHED not in report and TIMED_OUT not in report:
-        report["verdicts"] = json.loads(ast.literal_eval(results[-1]["data"]["text/plain"]))
-    elif not report:
-        report[CRASHED] = "the grader's own cell failed: " + "; ".join(_cell_errors(
-            nbformat.v4.new_notebook(cells=[grading])) or ["no verdicts came back"])
-    notebook.cells = notebook.cells[:n_cells]
-    report["errors"] = _cell_errors(notebook)
-    write_text_atomically(report_path, json.dumps(report))
-
-
-def fingerprint(root: Path) -> dict[str, str]:
-    """The SHA-256 of every file of :data:`GUARDED` under ``root`` (caches left out), by relative path."""
-    return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-            for part in GUARDED for path in sorted((root / part).rglob("*"))
-            if path.is_file() and "__pycache__" not in path.parts}
-
-
-def changed_files(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """The files that differ between two :func:`fingerprint` results: changed, added or removed."""
-    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-
-
-def _limits(memory_bytes: int) -> None:
-    """In the child, before it starts: cap its address space (its kernel inherits the cap)."""
-    resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-
-
-def offline_prefix() -> list[str]:
-    """The command prefix that runs a program without network (a new network namespace)."""
-    unshare = shutil.which("unshare")
-    if unshare is None or subprocess.run([unshare, "--map-root-user", "--net", "true"],
-                                         capture_output=True).returncode != 0:
-        raise GradeError("--offline needs Linux's `unshare` with user namespaces, which this machine "
-                         "does not allow. Grade without --offline on a machine with no network instead.")
-    return [unshare, "--map-root-user", "--net"]
-
-
-def grade_one(path: Path, *, mode: str = "quick", backend: str | None = None, timeout: int = 600,
-              memory_gib: float = 8.0, offline: bool = False) -> list[Row]:
+def grade_one(path: Path, settings: Settings, slot: int) -> list[Row]:
     """Grade one submission: one row for the notebook, then one per exercise of its chapter."""
     name = str(path)
     try:
@@ -300,58 +314,35 @@ def grade_one(path: Path, *, mode: str = "quick", backend: str | None = None, ti
     except (GradeError, ModuleNotFoundError) as exc:
         return [Row(name, None, NOTEBOOK_ROW, "", UNKNOWN_CHAPTER, str(exc))]
 
-    def rows(status: str, message: str, verdicts: list[dict[str, str]] | None = None) -> list[Row]:
-        head = [Row(name, chapter, NOTEBOOK_ROW, "", status, message)]
+    def rows(status: str, message: str, verdicts: list[tuple[str, str]] | None = None) -> list[Row]:
         if verdicts is None:
-            verdicts = [{"status": NOT_GRADED, "message": f"not graded: the notebook {status}."}] * len(wanted)
-        return head + [Row(name, chapter, e.number, e.title, v["status"], v["message"])
-                       for e, v in zip(wanted, verdicts, strict=True)]
+            verdicts = [(NOT_GRADED, f"not graded: {message}")] * len(wanted)
+        return [Row(name, chapter, NOTEBOOK_ROW, "", status, message)] + [
+            Row(name, chapter, e.number, e.title, verdict, said)
+            for e, (verdict, said) in zip(wanted, verdicts)]
 
-    with tempfile.TemporaryDirectory(prefix="course-grade-") as scratch:
-        work = Path(scratch) / "course"
-        for part in COPIED:
-            shutil.copytree(REPO / part, work / part, ignore=shutil.ignore_patterns("__pycache__"))
-        (work / "chapters").mkdir()
-        copy = work / "chapters" / "submission.ipynb"
-        nbformat.write(notebook, copy)
-        guarded = fingerprint(work)
-        report_path, cell_path = Path(scratch) / "report.json", Path(scratch) / "grading_cell.py"
-        write_text_atomically(cell_path, grading_cell(chapter, wanted))
-        command = [sys.executable, "-m", "course_tools.grade", "--execute", str(copy), "--report", str(report_path),
-                   "--cell", str(cell_path), "--timeout", str(timeout)]
-        env = {**os.environ, "PYTHONPATH": str(work), "COURSE_MODE": mode, "MPLBACKEND": "Agg",
-               "KERAS_BACKEND": backend or os.environ.get("KERAS_BACKEND", "tensorflow")}
-        start = time.monotonic()
-        child = subprocess.Popen((offline_prefix() if offline else []) + command, cwd=work, env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-                                 preexec_fn=lambda: _limits(int(memory_gib * 2**30)))
-        try:
-            output, _ = child.communicate(timeout=timeout + 30)
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.communicate()
-            return rows(TIMED_OUT, f"stopped after {timeout} s (--timeout).")
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-        seconds = time.monotonic() - start
-        if not report_path.exists():
-            tail = output.decode(errors="replace").strip().splitlines()[-3:]
-            return rows(CRASHED, "the notebook could not be run" + (f": {' | '.join(tail)}" if tail else "."))
-        report = json.loads(report_path.read_text())
-        changed = changed_files(guarded, fingerprint(work))
-    if changed:
-        return rows(TAMPERED, f"the notebook changed {', '.join(changed[:5])} in its working copy, so its "
-                              "answers were checked against changed code; they are not graded.")
-    errors = report["errors"]
-    first = f" (first: {errors[0]})" if errors else ""
-    for status in (CRASHED, TIMED_OUT):
-        if status in report:
-            return rows(status, f"{report[status]} {len(errors)} cell(s) had errors before{first}.")
-    if errors:
-        return rows(RAN_WITH_ERRORS, f"{len(errors)} cell(s) ended in an error{first}; {seconds:.0f} s.",
-                    report["verdicts"])
-    return rows(RAN, f"every cell ran without an error; {seconds:.0f} s.", report["verdicts"])
+    cells = [(index, cell.source) for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    start = time.monotonic()
+    try:
+        with Kernel(settings.seal, settings.work, slot, course=REPO, mode=settings.mode,
+                    backend=settings.backend) as kernel:
+            _LIVE[slot] = kernel
+            run = run_cells(kernel, cells, deadline=start + settings.timeout,
+                            cell_timeout=settings.cell_timeout)
+            status, message = _notebook_row(run, time.monotonic() - start, settings)
+            if not run.alive:
+                return rows(status, message)
+            return rows(status, message, _grade_exercises(kernel, wanted, chapter, cells, run, settings))
+    except Exception as exc:  # a fault of the grader's own (a full disk, say): this submission's rows say so
+        return rows(ERROR, f"the grader failed on this submission: {type(exc).__name__}: {str(exc)[:300]}")
+    finally:
+        _LIVE.pop(slot, None)
+
+
+_LIVE: dict[int, Kernel] = {}  # the kernels being graded, by slot (to end them on Ctrl-C)
+
+
+# Grading a class -------------------------------------------------------------------------------------
 
 
 def notebooks_in(patterns: Sequence[str]) -> list[Path]:
@@ -367,12 +358,67 @@ def notebooks_in(patterns: Sequence[str]) -> list[Path]:
     return found
 
 
-def grade(paths: Sequence[Path], **options: object) -> list[Row]:
-    """Grade every submission in ``paths`` (see :func:`grade_one` for the options)."""
-    rows: list[Row] = []
-    for path in paths:
-        rows += grade_one(path, **options)  # type: ignore[arg-type]
-    return rows
+@functools.lru_cache(maxsize=None)
+def _sealed(unsealed: bool, offline: bool, memory_bytes: int) -> sealing.Seal:
+    seal = sealing.choose(unsealed=unsealed, offline=offline, memory_bytes=memory_bytes)
+    sealing.probe(seal, REPO)
+    return seal
+
+
+def seal_for(*, unsealed: bool = False, offline: bool = False, memory_gib: float = 8.0) -> sealing.Seal:
+    """The seal of this machine, proved by one trial sandbox (once per process); SealError if none works."""
+    return _sealed(unsealed, offline, int(memory_gib * 2**30))
+
+
+def grade(paths: Sequence[Path], *, mode: str = "quick", backend: str | None = None, timeout: float = 600,
+          cell_timeout: float = 300, check_timeout: float = 120, memory_gib: float = 8.0,
+          offline: bool = False, unsealed: bool = False, jobs: int | None = None) -> list[Row]:
+    """Grade every submission in ``paths``, ``jobs`` at a time (default: one per CPU core).
+
+    ``timeout`` bounds the notebook's cells (restarts included) and ``cell_timeout`` each cell;
+    ``check_timeout`` bounds each exercise's check; ``memory_gib`` is the memory limit of each
+    submission; ``offline`` cuts its network; ``unsealed`` runs it as your user, unsealed.
+    """
+    seal = seal_for(unsealed=unsealed, offline=offline, memory_gib=memory_gib)
+    jobs = max(1, min(jobs or os.cpu_count() or 1, sealing.MAX_SLOTS - 1, len(paths) or 1))
+    work = Path(tempfile.mkdtemp(prefix="cg-"))
+    settings = Settings(seal, work, mode, backend or os.environ.get("KERAS_BACKEND", "tensorflow"),
+                        timeout, cell_timeout, check_timeout)
+    slots: queue.Queue[int] = queue.Queue()
+    for slot in range(jobs):
+        slots.put(slot)
+
+    def one(path: Path) -> list[Row]:
+        slot = slots.get()
+        try:
+            return grade_one(path, settings, slot)
+        finally:
+            slots.put(slot)
+
+    results: list[list[Row] | None] = [None] * len(paths)
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade")
+    try:
+        futures = {executor.submit(one, path): k for k, path in enumerate(paths)}
+        for future in concurrent.futures.as_completed(futures):
+            results[futures[future]] = future.result()
+    except KeyboardInterrupt:  # Ctrl-C: end every kernel, keep what was graded, mark the rest
+        executor.shutdown(wait=False, cancel_futures=True)
+        for kernel in list(_LIVE.values()):
+            if kernel.process is not None:
+                _kill(kernel.process.pid)
+    finally:
+        executor.shutdown(wait=True)
+        shutil.rmtree(work, ignore_errors=True)
+    return [row for k, path in enumerate(paths) for row in results[k] or
+            [Row(str(path), None, NOTEBOOK_ROW, "", NOT_GRADED, "not graded: the run was stopped (Ctrl-C).")]]
+
+
+def _kill(pid: int) -> None:
+    """Ask a sandbox's launcher to end its namespace (it kills the first process, reaps it and exits)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -387,10 +433,12 @@ def table(rows: Sequence[Row]) -> str:
 
 
 def write_csv(rows: Sequence[Row], path: Path) -> None:
-    """The rows as CSV, written atomically."""
-    import pandas as pd
-
-    write_text_atomically(path, pd.DataFrame([asdict(row) for row in rows]).to_csv(index=False))
+    """The rows as CSV (a chapter that is not known is left empty), written atomically."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[f.name for f in fields(Row)], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(asdict(row) for row in rows)
+    write_text_atomically(path, out.getvalue())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,27 +448,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("quick", "full"), default="quick")
     parser.add_argument("--backend", choices=("tensorflow", "jax", "torch"), default=None,
                         help="Keras backend (default: KERAS_BACKEND, else tensorflow)")
-    parser.add_argument("--timeout", type=int, default=600, help="seconds one submission may run")
-    parser.add_argument("--memory-gib", type=float, default=8.0, help="address-space limit per submission")
-    parser.add_argument("--offline", action="store_true", help="run each submission with the network cut")
-    parser.add_argument("--execute", type=Path, help=argparse.SUPPRESS)  # the child's side
-    parser.add_argument("--report", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--cell", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--timeout", type=float, default=600, help="seconds for one notebook's cells")
+    parser.add_argument("--cell-timeout", type=float, default=300, help="seconds for one cell")
+    parser.add_argument("--check-timeout", type=float, default=120, help="seconds for one exercise's check")
+    parser.add_argument("--memory-gib", type=float, default=8.0,
+                        help="memory limit per submission (a cgroup where the grader can make one, and "
+                             "RLIMIT_DATA per process; never an address-space limit, which stops CUDA)")
+    parser.add_argument("--offline", action="store_true", help="run each submission with its network cut")
+    parser.add_argument("--jobs", type=int, default=None,
+                        help="submissions graded at once (default: one per CPU core)")
+    parser.add_argument("--unsealed", action="store_true",
+                        help="run submissions as your user without sealing them off "
+                             "(only for notebooks you trust)")
     args = parser.parse_args(argv)
-    if args.execute:
-        execute(args.execute, args.report, args.cell.read_text(), args.timeout)
-        return 0
     if not args.notebooks:
-        parser.error("name the notebooks to grade, for example: python -m course_tools.grade submissions/*.ipynb")
-    if args.timeout < 1 or args.memory_gib <= 0:
-        parser.error("--timeout and --memory-gib must be positive.")
-    if args.offline:
-        try:
-            offline_prefix()
-        except GradeError as exc:
-            parser.error(str(exc))
+        parser.error("name the notebooks to grade, for example: "
+                     "python -m course_tools.grade submissions/*.ipynb")
+    limits = (args.timeout, args.cell_timeout, args.check_timeout, args.memory_gib, args.jobs or 1)
+    if min(limits) <= 0 or args.jobs == 0:
+        parser.error("--timeout, --cell-timeout, --check-timeout, --memory-gib and --jobs must be positive.")
+    try:
+        seal = seal_for(unsealed=args.unsealed, offline=args.offline, memory_gib=args.memory_gib)
+    except sealing.SealError as exc:
+        parser.error(str(exc))
+    print(f"Grading with {seal.describe()}\n", flush=True)
     rows = grade(notebooks_in(args.notebooks), mode=args.mode, backend=args.backend, timeout=args.timeout,
-                 memory_gib=args.memory_gib, offline=args.offline)
+                 cell_timeout=args.cell_timeout, check_timeout=args.check_timeout, memory_gib=args.memory_gib,
+                 offline=args.offline, unsealed=args.unsealed, jobs=args.jobs)
     print(table(rows))
     write_csv(rows, args.csv)
     print(f"\n{len(rows)} rows written to {args.csv}")

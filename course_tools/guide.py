@@ -42,6 +42,7 @@ import nbformat
 
 from course_tools import execution
 from utils.files import write_text_atomically
+from utils.training.device import CPU, device_slug
 
 REPO = Path(__file__).resolve().parent.parent
 GUIDE = REPO / "INSTRUCTORS.md"
@@ -151,6 +152,8 @@ def record(folders: Sequence[Path], store: Path = SECTIONS) -> dict:
             if not stamp:
                 raise GuideError(f"{path} is not an executed copy made by course_tools.execution (no timing stamp).")
             run = f"{stamp['mode']}-{stamp['backend']}"
+            if stamp.get("device", CPU) != CPU:  # a GPU's times never stand in for the CPU's
+                run += f"-{device_slug(stamp['device'])}"
             data.setdefault(path.stem, {})[run] = {
                 "seconds": section_seconds(executed), "total": stamp["seconds"], "date": stamp["date"],
             }

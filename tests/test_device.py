@@ -258,3 +258,19 @@ def test_the_results_page_shows_gpu_figures_and_times_beside_the_cpus(tmp_path, 
     assert "| `solutions/01_a.ipynb` | full | - | 80 s | - |" in page[cpu_times:gpu_times]
     assert "| `solutions/01_a.ipynb` | full | - | 9 s, 2000 MiB | - |" in page[gpu_times:]
     assert f"The same, for the runs that computed on this GPU (machine: {machine(H100)})." in page[gpu_times:]
+
+
+def test_section_times_of_a_gpu_run_are_kept_apart_from_the_cpus(tmp_path):
+    """The instructor's guide plans sessions with the CPU's section times: a GPU run gets its own key."""
+    from course_tools import guide
+
+    store = tmp_path / "sections.json"
+    _stamped_copy(tmp_path / "gpu", "04_lstm.ipynb", H100)
+    _stamped_copy(tmp_path / "cpu", "04_lstm.ipynb", CPU)
+    for stamp_folder in ("gpu", "cpu"):
+        copy_path = tmp_path / stamp_folder / "04_lstm.ipynb"
+        notebook = nbformat.read(copy_path, as_version=4)
+        notebook.metadata[execution.METADATA_KEY]["date"] = "2026-12-06"
+        nbformat.write(notebook, copy_path)
+    data = guide.record([tmp_path / "gpu", tmp_path / "cpu"], store)
+    assert sorted(data["04_lstm"]) == ["full-torch", "full-torch-nvidia-h100-80gb-hbm3"]

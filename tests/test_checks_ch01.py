@@ -88,13 +88,13 @@ def test_bag_of_words_alternative_correct_answer_passes(capsys):
     ("answer", "phrases"),
     [
         (bag_marks_presence, ["count occurrences", "do not just mark presence"]),
-        (bag_sorted_vocab_positions, ["wrong places", "vocab['food'] = 1"]),
+        (bag_sorted_vocab_positions, ["position in sorted(vocab), not at its id", "vocab['good'] = 0"]),
         (bag_without_vocab_check, ["raised KeyError", "'pizza'", "not in the vocabulary"]),
         (
             bag_unknown_into_last_slot,
-            ["largest difference 1 at index (4,)", "Skip words that are not in the vocabulary"],
+            ["counted the 1 unknown word of ['good', 'pizza'] at index 4", "is skipped"],
         ),
-        (bag_term_frequencies, ["add up to 1 for 3 known words", "every word should add exactly 1"]),
+        (bag_term_frequencies, ["divided the counts by the number of words", "frequencies"]),
         (bag_one_entry_per_token, ["shape (3,), expected (5,)", "one entry per vocabulary word"]),
         (bag_cached_on_first_word, ["reordering the words changed your vector", "must not depend on order"]),
     ],
@@ -214,7 +214,7 @@ def test_make_windows_alternative_correct_answer_passes(capsys):
         (windows_ignore_horizon, ["1 step ahead although horizon=3"]),
         (
             windows_most_recent_first,
-            ["window 0 should be the first 3 values [0.0, 1.0, 2.0]", "[2.0, 1.0, 0.0]"],
+            ["your windows are reversed, latest value first", "series=np.arange(10), window=3"],
         ),
         (windows_clamped_index, ["should be series[3], you gave series[4]", "off by +1 steps"]),
         (windows_as_a_list, ["return a pair (X, y); you returned list"]),
@@ -283,7 +283,7 @@ def test_next_char_distribution_alternative_correct_answer_passes(capsys):
             distribution_alpha_once_in_denominator,
             ["sum to 1.2727, not 1", "plus alpha times the vocabulary size"],
         ),
-        (distribution_without_smoothing_when_seen, ["largest difference", "(count(context, c) + alpha)"]),
+        (distribution_without_smoothing_when_seen, ["not smoothed", "add alpha to every count"]),
     ],
 )
 def test_next_char_distribution_mistakes_are_named(answer, phrases):
@@ -410,3 +410,59 @@ def test_make_windows_off_by_one_on_a_shuffled_series_names_the_steps():
     message = failure(check_make_windows, late_on_data_only)
     assert "the target of window 0 should be series[5], you gave series[6]" in message
     assert "off by +1 steps" in message
+
+
+# Issue 31: mistakes that got only the generic message, or whose fallback assumed one cause
+
+
+def bag_in_dict_order(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        if token in vocab:
+            vector[list(vocab).index(token)] += 1
+    return vector
+
+
+def bag_unknown_into_slot_zero(tokens, vocab):
+    vector = np.zeros(len(vocab))
+    for token in tokens:
+        vector[vocab.get(token, 0)] += 1
+    return vector
+
+
+def windows_from_one(series, window, horizon):
+    X, y = make_windows(series, window, horizon)
+    return X[1:], y[1:]
+
+
+def distribution_smoothed_where_seen(counts, context, order, vocab_size, alpha):
+    row = counts.get(context[len(context) - order:] if order else "", np.zeros(vocab_size))
+    smoothed = np.where(row > 0, row + alpha, 0.0)
+    return smoothed / smoothed.sum() if smoothed.sum() else np.full(vocab_size, 1.0 / vocab_size)
+
+
+def distribution_in_logs(counts, context, order, vocab_size, alpha):
+    row = counts.get(context[len(context) - order:] if order else "", np.zeros(vocab_size))
+    return np.log((row + alpha) / (row.sum() + alpha * vocab_size))
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "phrases"),
+    [
+        (check_bag_of_words, bag_in_dict_order, ["position in list(vocab), not at its id", "Use vocab[word]"]),
+        (check_bag_of_words, bag_unknown_into_slot_zero, ["unknown word of ['good', 'pizza'] at index 0",
+                                                          "vocab.get(word, 0)"]),
+        (check_make_windows, windows_from_one, ["the first window, series[0 : window], is missing"]),
+        (check_next_char_distribution, distribution_smoothed_where_seen, ["added alpha only to the characters seen"]),
+        (check_next_char_distribution, distribution_in_logs, ["you returned log-probabilities"]),
+    ],
+    ids=["dict order", "unknown at 0", "first window missing", "alpha where seen", "logs"],
+)
+def test_issue_31_mistakes_are_named(check, answer, phrases):
+    message = failure(check, answer)
+    for phrase in phrases:
+        assert phrase in message, message
+
+
+def test_the_first_window_missing_is_not_called_the_last():
+    assert "the last window" not in failure(check_make_windows, windows_from_one)

@@ -232,7 +232,7 @@ def test_masked_final_state_alternative_correct_answer_passes(capsys):
         (masked_zeroes_inputs_only, ["set the padded inputs to zero but still applied the recurrence",
                                      "non-zero values after the data"]),
         (masked_returns_every_state, ["a state for every step", "shape (2, 6, 4)", "shape (2, 4)"]),
-        (masked_transposed_w, ["largest difference", "a batch without padding"]),
+        (masked_transposed_w, ["a transposed weight in the batched step", "s @ W.T", "a batch without padding"]),
         (lambda X, mask, U, W, b: masked_final_state(X, mask, U, W, b)[:1],
          ["shape (1, 4), expected (2, 4)"]),
     ],
@@ -433,3 +433,38 @@ def test_reverse_padded_stub_is_not_attempted(capsys):
 
     check_reverse_padded(stub)
     assert "not attempted yet" in capsys.readouterr().out
+
+
+# Issue 31: mistakes that got only the generic message
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase"),
+    [
+        (lambda x, s, U, W, b: np.tanh(U @ x + W @ s - b), "you subtracted the bias"),
+        (lambda x, s, U, W, b: np.tanh(U @ x + W @ s + b) + s, "a residual connection"),
+        (lambda x, s, U, W, b: np.tanh(U @ x + W @ np.tanh(s) + b), "you applied tanh to s_{t-1} again"),
+    ],
+    ids=["bias subtracted", "residual", "tanh of the state"],
+)
+def test_rnn_step_issue_31_mistakes_are_named(answer, phrase):
+    assert phrase in failure(check_rnn_step, answer)
+
+
+@pytest.mark.parametrize(
+    ("answer", "phrase"),
+    [
+        (lambda n, d, k: d * n + d * d + 2 * d + k * d + k, "you counted two biases for the recurrent layer"),
+        (lambda n, d, k: d * n + d * d + d + k * n + k, "V has shape k x d"),
+    ],
+    ids=["two biases", "V as k x n"],
+)
+def test_rnn_parameter_count_issue_31_mistakes_are_named(answer, phrase):
+    assert phrase in failure(check_rnn_parameter_count, answer)
+
+
+def test_rnn_step_in_float32_passes(capsys):
+    check_rnn_step(lambda x, s, U, W, b: np.tanh(*(np.float32(1) * (U.astype(np.float32) @ x.astype(np.float32)
+                                                                   + W.astype(np.float32) @ s.astype(np.float32)
+                                                                   + b.astype(np.float32)),)))
+    assert "passed" in capsys.readouterr().out

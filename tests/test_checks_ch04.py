@@ -139,7 +139,8 @@ def test_gru_step_alternative_correct_answer_passes(capsys):
         (lambda *a: gru_by_blocks(*a, order="hrz"), ["wrong order", "candidate (h) from the rows of z"]),
         (lambda *a: gru_by_blocks(*a, inner_bias=False), ["recurrent bias b'_h sits outside the reset gate"]),
         (lambda *a: gru_by_blocks(*a, second_bias=False), ["recurrent-side biases b[1] are missing"]),
-        (lambda x, s, U, W, b, ra: gated.gru_step(x, s, U, W, b, ra) + 0.01, ["largest difference", "z, r, h"]),
+        (lambda x, s, U, W, b, ra: gated.gru_step(x, s, U, W, b, ra) + 0.01, ["your values are all 0.01 above",
+                                                                              "z, r, h"]),
     ],
 )
 def test_gru_step_mistakes_are_named(answer, phrases):
@@ -414,3 +415,20 @@ def test_newly_caught_mistakes_are_named(check, answer, phrases):
     message = failure(check, answer)
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+# Issue 31: steps computed in float32 pass; a difference with a recognisable shape is named
+
+
+def test_float32_steps_pass(capsys):
+    def f32(*arrays):
+        return [np.asarray(a, dtype=np.float32) for a in arrays]
+
+    check_lstm_step(lambda *a: gated.lstm_step(*f32(*a)))
+    check_gru_step(lambda x, s, U, W, b, reset_after: gated.gru_step(*f32(x, s, U, W, b), reset_after))
+    assert capsys.readouterr().out.count("passed") == 2
+
+
+def test_gru_step_with_the_sign_flipped_says_so():
+    message = failure(check_gru_step, lambda *a: -gated.gru_step(*a))
+    assert "your result is the right one with the opposite sign everywhere" in message

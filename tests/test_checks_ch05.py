@@ -89,7 +89,7 @@ def test_word_start_labels_alternative_correct_answers_pass(capsys):
          ["a label for every character of the original text", "whitespace included"]),
         (lambda text: starts_by_loop(text)[1], ["return the pair (characters, labels)"]),
         (lambda text: (starts_by_loop(text)[0], np.array(starts_by_loop(text)[1]) * 2),
-         ["your labels for", "largest difference", "first character of a word"]),
+         ["your labels for", "your values are 2 times the right ones", "first character of a word"]),
         (lambda text: (starts_by_loop(text)[0].upper(), starts_by_loop(text)[1]),
          ["your characters are 'ACATSAT'", "keep every character that is not whitespace"]),
     ],
@@ -552,3 +552,11 @@ def test_newly_caught_mistakes_are_named(check, answer, phrases):
 def test_labels_only_mask_is_not_named_an_inverted_mask():
     message = failure(check_precision_recall_f1, lambda *a: scores_by_counting(*a, use_mask="labels"))
     assert "applied to the labels but not to the predictions" in message and "inverted" not in message
+
+
+# Issue 31: shares computed in float32 pass
+
+
+def test_precision_recall_f1_in_float32_passes(capsys):
+    check_precision_recall_f1(lambda *a: tuple(np.float32(v) for v in scores_by_counting(*a)))
+    assert "passed" in capsys.readouterr().out

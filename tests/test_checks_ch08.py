@@ -115,7 +115,7 @@ def only_3d(scores, mask):
         (functools.partial(softmax_with, rule="inverted"), ["mask is the wrong way round"]),
         (functools.partial(softmax_with, axis=-2), ["over the queries (axis -2)", "axis=-1"]),
         (functools.partial(softmax_with, subtract_max=False),
-         ["subtract each row's maximum before np.exp", "around 750, 870 and 1000"]),
+         ["Subtract each row's own maximum before np.exp", "around 750, 870 and 1000"]),
         (functools.partial(softmax_with, returns="scores"), ["returned the (masked) scores, not the weights"]),
         (functools.partial(softmax_with, fill=-30.0), ["your weights on padding are not exactly 0 (the largest is",
                                                        "-np.inf or -1e9"]),
@@ -276,8 +276,13 @@ def test_additive_scores_mistakes_are_named(answer, phrases):
 
 
 def test_additive_scores_unknown_mistake_gets_the_rule():
+    message = failure(check_additive_scores, lambda *a: scores_with(*a) + 0.1 * (a[0][:, :1] @ a[1][:, :1].T))
+    assert "your scores are wrong on query of shape (4, 3)" in message and "the largest difference is" in message
+
+
+def test_additive_scores_off_by_a_constant_says_so():
     message = failure(check_additive_scores, lambda *a: scores_with(*a) + 0.1)
-    assert "your scores are wrong on query of shape (4, 3)" in message and "the largest difference is 0.1" in message
+    assert "your values are all 0.1 above the right ones" in message and "v . tanh(" in message
 
 
 def test_additive_scores_stub_and_crash():
@@ -342,7 +347,8 @@ _TITLE_84 = "Exercise 8.4 (the attention weight on padding): "
         (functools.partial(share_with, reduce="sum per sequence"), ["added up the 5 queries of each sequence"]),
         (functools.partial(share_with, reduce="every entry"), ["mean over every weight", "the 5 keys too"]),
         (functools.partial(share_with, reduce="padded entries"), ["averaged the weights of the padded keys"]),
-        (functools.partial(share_with, sum_axis=-2), ["over the queries (axis -2)", "shape (4, 3, 6)"]),
+        (functools.partial(share_with, sum_axis=-2), ["divided by B * Tk = 24", ".sum(axis=-2).mean()",
+                                                      "shape (4, 3, 6)"]),
         (functools.partial(share_with, mask_axis="queries"), ["applied the mask to the queries"]),
         (functools.partial(share_with, reduce="max per sequence"), ["each sequence's largest share"]),
         (functools.partial(share_with, scale=100.0), ["you returned a percentage"]),
@@ -374,3 +380,68 @@ def test_padding_share_stub_and_changed_mask():
         return share_with(weights, key_mask, padded="mask")
 
     assert "changed its input `key_mask` in place" in failure(check_padding_share, in_place)
+
+
+# ================================================================================================
+# Issue 31: hints that fit their cause, a suspect confirmed on a twin input, a constant factor named
+# ================================================================================================
+
+
+def softmax_that_tests_the_mask(scores, mask):
+    if mask:  # the truth of a whole array: ValueError
+        pass
+    return softmax_with(scores, mask)
+
+
+def softmax_with_the_global_maximum(scores, mask):
+    masked = np.where(np.asarray(mask)[..., None, :] if scores.ndim == 3 else mask, scores, -np.inf).astype(np.float32)
+    weights = np.exp(masked - masked.max())  # one maximum for the whole array: far rows underflow to 0 / 0
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def softmax_rows_masked_on_square_scores_only(scores, mask):
+    mask = np.asarray(mask, dtype=bool)
+    if scores.ndim == 2 and scores.shape[0] == scores.shape[1]:
+        mask = mask[:, None]  # a slip that only square scores let through ...
+    elif scores.ndim == 3:
+        mask = mask[:, None, :]
+    masked = np.where(mask, scores, -np.inf)  # ... and right on every other input
+    weights = np.exp(masked - masked.max(axis=-1, keepdims=True))
+    return weights / weights.sum(axis=-1, keepdims=True)
+
+
+def test_masked_softmax_if_mask_gets_its_own_hint_not_the_shapes():
+    message = failure(check_masked_softmax, softmax_that_tests_the_mask)
+    assert "`if mask:` asks Python for the truth of a whole array" in message and "is not None" in message
+    assert "gives it an axis for the queries" not in message
+
+
+def test_masked_softmax_shape_crash_keeps_the_shapes_reminder():
+    message = failure(check_masked_softmax, lambda scores, mask: softmax_with(scores, mask.reshape(2, -1)))
+    assert "raised" in message and "mask[..., None, :] gives it an axis for the queries" in message
+
+
+def test_masked_softmax_large_scores_are_diagnosed_by_shifting_them():
+    message = failure(check_masked_softmax, softmax_with_the_global_maximum)
+    assert "right on the same scores minus each row's maximum" in message
+    assert "Subtract each row's own maximum" in message
+
+
+def test_masked_softmax_nan_that_shifting_does_not_cure_gets_no_overflow_hint():
+    def nan_on_the_large_case(scores, mask):  # a bug tied to this batch's shape, not to the size of its scores
+        weights = softmax_with(scores, mask)
+        return np.full_like(weights, np.nan) if scores.shape == (2, 3, 4) else weights
+
+    message = failure(check_masked_softmax, nan_on_the_large_case)
+    assert "NaN or infinity" in message and "minus each row's maximum" not in message
+
+
+def test_masked_softmax_square_only_suspect_needs_the_twin_to_agree():
+    message = failure(check_masked_softmax, softmax_rows_masked_on_square_scores_only)
+    assert "applied to the queries (rows)" not in message
+    assert "2-D scores of shape (4, 4)" in message
+
+
+def test_additive_scores_scaled_like_a_dot_product_is_named():
+    message = failure(check_additive_scores, lambda *a: scores_with(*a) / np.sqrt(len(a[4])))
+    assert "you divided the scores by sqrt(units) = sqrt(5)" in message

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 import pytest
 from keras import ops
-from checkerfailures import assert_named
+from checkerfailures import assert_named, failure
 
 from utils.checks.ch09 import (check_bits_with_context, check_causal_mask, check_scaled_dot_product_attention,
                                check_split_heads)
@@ -163,7 +163,8 @@ def only_for_one_sequence(q, k, v, mask=None):
         (functools.partial(attention_with, transpose=".T"), ["raised ValueError", "a batch: q (2, 3, 4)",
                                                              "k.T reverses every axis"]),
         (functools.partial(attention_with, subtract_max=False),
-         ["np.exp overflows on large scores", "large scores (about 800): q (2, 3, 4)"]),
+         ["as np.exp overflows", "right on the same input with every score lowered by 800",
+          "large scores (about 800): q (2, 3, 4)"]),
         (functools.partial(attention_with, returns="weights, output"),
          ["you returned (weights, output)", "the output comes first"]),
         (functools.partial(attention_with, returns="output"),
@@ -340,11 +341,14 @@ _TITLE_93 = "Exercise 9.3 (splitting heads): "
         (lambda x, h: "heads", ["your heads could not be read as an array of numbers"]),
         (lambda x, h: (heads_with(x, h), h), ["return the heads alone", "tuple of 2 items"]),
         (lambda x, h: heads_with(x, h)[:, :, :-1], ["your heads have shape (2, 3, 4, 4), expected (B, H, T, dh)"]),
-        (lambda x, h: heads_with(x, h) * 2, ["your heads are wrong on x of shape", "result[b, h, t] = x[b, t,"]),
+        (lambda x, h: heads_with(x, h) * 2, ["your values are 2 times the right ones", "result[b, h, t] = x[b, t,"]),
+        (lambda x, h: heads_with(x, h) + np.arange(x.size).reshape(heads_with(x, h).shape) % 3,
+         ["your heads are wrong on x of shape", "result[b, h, t] = x[b, t,"]),
         (heads_reshaping_x_in_place, ["changed its input `x` in place"]),
     ],
     ids=["reshape only", "no transpose", "no transpose T == H", "interleaved", "depth last", "depth last T == dh",
          "swapped counts", "dh heads", "stacked", "list of heads", "None", "string", "tuple", "cut", "doubled",
+         "added pattern",
          "x changed"],
 )
 def test_split_heads_mistakes_are_named(answer, phrases):
@@ -482,3 +486,49 @@ def test_bits_with_context_mistakes_are_named(answer, phrases):
 def test_stub_is_not_attempted(capsys, check):
     check(_stub)
     assert "not attempted yet" in capsys.readouterr().out
+
+
+# ================================================================================================
+# Issue 31: hints that fit their cause, a suspect confirmed on a twin input, new mistakes named
+# ================================================================================================
+
+
+def attention_that_tests_the_mask(q, k, v, mask=None):
+    if mask:  # the truth of a whole array: ValueError when a mask is given
+        pass
+    return attention_with(q, k, v, mask)
+
+
+def attention_transposed_on_square_inputs_only(q, k, v, mask=None):
+    output, weights = attention_with(q, k, v, mask)
+    if q.shape[-2] == k.shape[-2] and mask is not None and mask.ndim == 2:  # a slip only square inputs let through
+        scores = k @ np.swapaxes(q, -1, -2) / np.sqrt(q.shape[-1])
+        scores = np.where(mask, scores, -np.inf)
+        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        weights = weights / weights.sum(axis=-1, keepdims=True)
+        output = weights @ v
+    return output, weights
+
+
+def test_attention_if_mask_gets_its_own_hint_not_the_shapes():
+    message = failure(check_scaled_dot_product_attention, attention_that_tests_the_mask)
+    assert "`if mask:` asks Python for the truth of a whole array" in message
+    assert "transpose only the last two axes" not in message
+
+
+def test_attention_scaled_by_the_number_of_keys_is_named():
+    def by_keys(q, k, v, mask=None):
+        return attention_with(q * np.sqrt(q.shape[-1] / k.shape[-2]), k, v, mask)
+
+    assert "you scaled by sqrt(Tk) = sqrt(5), the number of keys" in failure(check_scaled_dot_product_attention,
+                                                                               by_keys)
+
+
+def test_attention_square_only_suspect_needs_the_twin_to_agree():
+    message = failure(check_scaled_dot_product_attention, attention_transposed_on_square_inputs_only)
+    assert "your scores are transposed (k @ q^T)" not in message and "one sequence: q (4, 4)" in message
+
+
+def test_split_heads_in_reverse_order_is_named():
+    message = failure(check_split_heads, lambda x, h: heads_with(x, h)[:, ::-1])
+    assert "your heads come in reverse order" in message

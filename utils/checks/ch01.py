@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from utils.checks.framework import (
-    Mistake, as_array, call, checker, expect_array, expect_close, expect_shape, kind_of,
-)
+from utils.checks.framework import Mistake, as_array, call, checker, expect_array, expect_shape, kind_of, named_mistake
+from utils.checks.symptoms import ATOL, RTOL, expect_close
 from utils.models.ngram import last_chars, next_char_distribution
 from utils.data.text import bag_of_words
 from utils.data.windows import make_windows
@@ -39,14 +38,24 @@ def check_bag_of_words(answer: Callable[..., Any]) -> int:
     for tokens, described in cases:
         expected = bag_of_words(tokens, vocab)
         got = _bag(answer, tokens, described)
-        if tokens and got.sum() != expected.sum():
+        if tokens and not np.isclose(got.sum(), expected.sum()):
             if set(np.unique(got)) <= {0.0, 1.0} and expected.max() > 1:
                 raise Mistake(f"a word that occurs {int(expected.max())} times got the value 1: "
                               "count occurrences, do not just mark presence.")
+            if np.allclose(got, expected / len(tokens)):
+                raise Mistake(f"you divided the counts by the number of words ({len(tokens)} in {tokens}), giving "
+                              "frequencies: return the counts themselves.")
             raise Mistake(f"your counts add up to {got.sum():g} for {len(tokens)} known words "
                           f"({described}); every word should add exactly 1.")
-        if not np.array_equal(got, expected):
+        if not np.allclose(got, expected):
             word = tokens[0]
+            placed = {"sorted(vocab).index(word)": sorted(vocab), "list(vocab).index(word)": list(vocab)}
+            for how, order in placed.items():
+                if np.array_equal(got, bag_of_words(tokens, {w: order.index(w) for w in vocab})):
+                    moved = next(w for w in tokens if order.index(w) != vocab[w])
+                    raise Mistake(f"you placed each count at the word's position in {how.split('.')[0]}, not at "
+                                  f"its id: for {tokens} the count of {moved!r} belongs at index vocab[{moved!r}] = "
+                                  f"{vocab[moved]}, where {how} puts it at {order.index(moved)}. Use vocab[word].")
             raise Mistake(f"the counts are in the wrong places: for {tokens} the count of {word!r} "
                           f"belongs at index vocab[{word!r}] = {vocab[word]}, but your vector is "
                           f"{got.tolist()}.")
@@ -69,6 +78,14 @@ def check_bag_of_words(answer: Callable[..., Any]) -> int:
                           f"({tokens[first_unknown]!r} in {tokens}): the words after it were not counted. "
                           "Skip an unknown word and go on with the next one (`continue`, not `break` or "
                           "`return`).")
+        unknown = sum(token not in vocab for token in tokens)
+        for index, how in ((0, "vocab.get(word, 0)"), (len(vocab) - 1, "index -1")):
+            counted = expected.copy()
+            counted[index] += unknown
+            if np.array_equal(got, counted):
+                raise Mistake(f"you counted the {unknown} unknown word{'s' if unknown > 1 else ''} of {tokens} at "
+                              f"index {index} ({how}): a word that is not in the vocabulary is skipped, it adds to "
+                              "no entry.")
         expect_close(got, expected, f"your vector for {tokens}",
                      hint="Skip words that are not in the vocabulary.")
     return len(cases) + 1 + len(unknown_cases)
@@ -122,8 +139,14 @@ def check_make_windows(answer: Callable[..., Any]) -> int:
                           f"shape {y.shape} ({described}).")
         if X.shape[0] != n or y.shape[0] != n:
             made = min(X.shape[0], y.shape[0])
-            fix = ("the last window, whose target is the final value of the series, is missing"
-                   if made < n else "you made windows whose target lies past the end of the series")
+            if made == n - 1 and X.ndim == 2 and X.shape[1:] == X_ref.shape[1:] and np.array_equal(X, X_ref[1:]):
+                fix = "the first window, series[0 : window], is missing: start at i = 0"
+            elif made == n - 1 and X.ndim == 2 and X.shape[1:] == X_ref.shape[1:] and np.array_equal(X, X_ref[:-1]):
+                fix = "the last window, whose target is the final value of the series, is missing"
+            elif made < n:
+                fix = "some windows are missing: i runs from 0 to length - window - horizon, both included"
+            else:
+                fix = "you made windows whose target lies past the end of the series"
             raise Mistake(f"you made {made} windows for {described}, expected "
                           f"{n} = length - window - horizon + 1: {fix}.")
         expect_shape(X, X_ref.shape, "X", f"({described})")
@@ -134,6 +157,9 @@ def check_make_windows(answer: Callable[..., Any]) -> int:
             if not positional and np.array_equal(X, make_windows(positions, window, horizon)[0]):
                 raise Mistake(f"your windows hold positions (i, i + 1, ...), not the values of the series: "
                               f"X[i] = series[i : i + window] ({described}).")
+            if window > 1 and np.array_equal(X, X_ref[:, ::-1]):
+                raise Mistake(f"your windows are reversed, latest value first: X[i] = series[i : i + window] keeps "
+                              f"the series' order, oldest first ({described}).")
             j = int(np.flatnonzero(~np.all(X == X_ref, axis=1))[0])
             which = f"the first {window} values" if j == 0 else f"series[{j}:{j + window}]"
             raise Mistake(f"window {j} should be {which} {X_ref[j].tolist()}, "
@@ -187,7 +213,10 @@ def check_next_char_distribution(answer: Callable[..., Any]) -> int:
         if not np.all(np.isfinite(got)) or (got.sum() == 0 and expected.sum() > 0):
             raise Mistake(f"for {on} you returned {got.tolist()}. An unseen context has no counts: add "
                           "alpha to every count, so that every character gets some probability.")
-        if abs(got.sum() - 1.0) > 1e-6:
+        if abs(got.sum() - 1.0) > 1e-5:
+            if np.all(got <= 0) and np.allclose(np.exp(got), expected, rtol=RTOL, atol=ATOL):
+                raise Mistake(f"you returned log-probabilities (np.log of the distribution) for {on}: return the "
+                              "probabilities themselves, which sum to 1.")
             raise Mistake(f"your probabilities sum to {got.sum():.4f}, not 1 ({on}): divide by the "
                           "total count plus alpha times the vocabulary size.")
         if order == 0 and not np.allclose(got, expected):
@@ -202,6 +231,26 @@ def check_next_char_distribution(answer: Callable[..., Any]) -> int:
                     raise Mistake(f"you looked up the start of the context ({first!r} from {context!r}); "
                                   f"a Markov model of order {order} uses the last {order} "
                                   f"character{plural}: {last_chars(context, order)!r}.")
-        expect_close(got, expected, f"your distribution for {on}", atol=1e-6,
+        if not np.allclose(got, expected, rtol=RTOL, atol=ATOL):
+            message = named_mistake(got, _distribution_suspects(counts, context, order, vocab_size, alpha),
+                                    lambda a, b: bool(np.allclose(a, b, rtol=RTOL, atol=ATOL)))
+            if message:
+                raise Mistake(f"{message} (Seen on {on}: you returned {np.round(got, 4).tolist()}.)")
+        expect_close(got, expected, f"your distribution for {on}",
                      hint="P(c) = (count(context, c) + alpha) / (count(context) + alpha * vocab_size).")
     return len(cases)
+
+
+def _distribution_suspects(counts: dict[str, np.ndarray], context: str, order: int, vocab_size: int,
+                           alpha: float) -> list[tuple[np.ndarray, str]]:
+    """What the plausible wrong answers return for one case, each with its message."""
+    row = counts.get(last_chars(context, order), np.zeros(vocab_size))
+    unsmoothed = row / row.sum() if row.sum() else np.full(vocab_size, 1.0 / vocab_size)
+    seen = np.where(row > 0, row + alpha, 0.0)
+    return [
+        (unsmoothed, "your distribution is not smoothed: add alpha to every count (seen or not), "
+                     "(count + alpha) / (total + alpha * vocab_size), so that no character gets probability 0."),
+        (seen / seen.sum() if seen.sum() else None,
+         "you added alpha only to the characters seen after this context: add it to every count, the unseen ones "
+         "too, so that no character gets probability 0."),
+    ]

@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 
 from utils.models.cells import masked_final_state, rnn_forward, rnn_parameter_count, rnn_step
-from utils.checks.framework import Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake
+from utils.checks.framework import Mistake, as_array, call, checker, expect_shape, kind_of, named_mistake
+from utils.checks.symptoms import ATOL, RTOL, expect_close
 from utils.data.sequences import pad_batch, reverse_padded
 
 
@@ -37,7 +38,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, atol=1e-6))
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
 @checker("2.1", "one recurrent step in NumPy")
@@ -66,6 +67,9 @@ def check_rnn_step(answer: Callable[..., Any]) -> int:
             "sigmoid": _sigmoid(z),
             "relu": np.maximum(z, 0.0),
             "no activation": z,
+            "bias subtracted": np.tanh(U @ x_t + W @ s_prev - b),
+            "residual": np.tanh(z) + s_prev,
+            "tanh of the state": np.tanh(U @ x_t + W @ np.tanh(s_prev) + b),
         }
         if not _same(got, expected):
             match = named_mistake(got, [(value, name) for name, value in wrong.items()], _same)
@@ -85,6 +89,11 @@ def check_rnn_step(answer: Callable[..., Any]) -> int:
                 "relu": "wrong activation: your output matches relu; the simple RNN uses tanh.",
                 "no activation": "the activation is missing: you returned U x_t + W s_{t-1} + b; apply "
                 "np.tanh to it.",
+                "bias subtracted": "you subtracted the bias: s_t = tanh(U x_t + W s_{t-1} + b), with + b.",
+                "residual": "you added s_{t-1} to the new state (a residual connection): the new state is "
+                "tanh(U x_t + W s_{t-1} + b) itself; the old one enters only through W.",
+                "tanh of the state": "you applied tanh to s_{t-1} again: the previous state is already a tanh "
+                "output; use it as it is, W @ s_prev.",
             }
             if match is not None:
                 raise Mistake(f"{messages[match]} ({on})")
@@ -124,6 +133,8 @@ def _count_formulas(n: int, d: int, k: int) -> dict[str, int]:
         "V as k x k": right - k * d + k * k,
         "no output layer": right - k * d - k,
         "recurrent layer twice": right + d * n + d * d + d,
+        "two biases": right + d,
+        "V as k x n": right - k * d + k * n,
     }
 
 
@@ -138,6 +149,9 @@ _COUNT_MESSAGES = {
     "no output layer": "you counted only the recurrent layer (U, W, b); add the output layer "
     "V (k x d) and c (k).",
     "recurrent layer twice": "you counted the recurrent layer twice; U, W and b exist once.",
+    "two biases": "you counted two biases for the recurrent layer (as Keras's GRU has with reset_after=True): "
+    "the simple recurrent layer has one, b (d numbers).",
+    "V as k x n": "V has shape k x d (it reads the d state units), not k x n: the output layer never sees the input.",
 }
 
 
@@ -219,6 +233,14 @@ def check_masked_final_state(answer: Callable[..., Any]) -> int:
             raise Mistake(f"the mask is inverted: your recurrence ran at the padded steps and kept the state "
                           f"at the real ones. mask is True at the real steps (the data) and False at the "
                           f"padding ({on}).")
+        for name, batched in (("W", masked_final_state(X, mask, U, W.T, b)),
+                              ("U", masked_final_state(X, mask, U.T, W, b) if U.shape[0] == U.shape[1] else None)):
+            if batched is not None and _same(got, batched):
+                raise Mistake(f"a transposed weight in the batched step: with one sequence per row, the "
+                              f"{'recurrent' if name == 'W' else 'input'} term is "
+                              f"{'s @ W.T' if name == 'W' else 'x_t @ U.T'} (the row form of "
+                              f"{'W @ s' if name == 'W' else 'U @ x_t'}), not {'s @ W' if name == 'W' else 'x_t @ U'} "
+                              f"({on}).")
         if _same(got, zero_inputs):
             raise Mistake(f"you set the padded inputs to zero but still applied the recurrence there: "
                           f"tanh(W s + b) changes the state even for x = 0 ({on}). Keep s_{{t-1}} "

@@ -18,15 +18,12 @@ from typing import Any
 import numpy as np
 
 from utils.training.bptt import backward_step, clip_by_global_norm, global_norm, grad_W, per_step_factor
-from utils.checks.framework import (
-    Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
-)
-
-_TOLERANCE = 1e-8
-
+from utils.checks.framework import Mistake, as_array, call, checker, expect_shape, kind_of, named_mistake
+from utils.checks.symptoms import ATOL, RTOL, expect_close
 
 def _same(a: np.ndarray, b: np.ndarray) -> bool:
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-6, atol=_TOLERANCE))
+    """Equal within float32 rounding: a gradient computed in float32 is right, a wrong one misses by 1e-2 or more."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=RTOL, atol=ATOL))
 
 
 def _diagnose(got: np.ndarray, suspects: Sequence[tuple[np.ndarray, str]], on: str) -> None:
@@ -85,9 +82,10 @@ def check_backward_step(answer: Callable[..., Any]) -> int:
              "the derivative (1 - s^2) is applied after W^T: it belongs to step t, so multiply "
              "grad_s by it first and then by W^T."),
             (-expected, "the sign is flipped: the chain rule here has no minus sign."),
+            (W.T @ (s * (1.0 - s) * grad_s),
+             "you used the logistic sigmoid's derivative, s (1 - s): for s = tanh(a) it is 1 - s**2."),
         ], on)
-        expect_close(got, expected, f"your gradient ({on})", atol=1e-8,
-                     hint="dL/ds_(t-1) = W^T ((1 - s_t^2) * dL/ds_t).")
+        expect_close(got, expected, f"your gradient ({on})", hint="dL/ds_(t-1) = W^T ((1 - s_t^2) * dL/ds_t).")
     return len(cases)
 
 
@@ -159,8 +157,14 @@ def check_grad_W(answer: Callable[..., Any]) -> int:
             "skips the first step": "the first step's term delta_1 s_0^T is missing: the sum runs over "
                                     "t = 1 .. T, and states[0] = s_0 need not be zero.",
         }
-        _diagnose(got, [(_grad_w_variant(states, direct, W, name), text) for name, text in suspects.items()], on)
-        expect_close(got, expected, f"your dL/dW ({on})", atol=1e-8,
+        variants = [(_grad_w_variant(states, direct, W, name), text) for name, text in suspects.items()]
+        steps = direct.shape[0]
+        if steps > 1:
+            variants.append((expected / steps, f"your gradient is the right one divided by T = {steps} (a mean over the "
+                                               "steps): the loss is the sum of the steps' losses, so dL/dW is the sum "
+                                               "of their terms."))
+        _diagnose(got, variants, on)
+        expect_close(got, expected, f"your dL/dW ({on})",
                      hint="Go backwards: g = direct[t-1] + carry, delta = (1 - states[t]**2) * g, "
                           "dW += outer(delta, states[t-1]), carry = W.T @ delta.")
     return len(cases)
@@ -204,8 +208,14 @@ def check_clip_by_global_norm(answer: Callable[..., Any]) -> int:
         for i, (g, original) in enumerate(zip(got, grads, strict=True)):
             expect_shape(g, original.shape, f"clipped gradient {i}", f"Keep each array's shape ({on}).")
         if not all(np.all(np.isfinite(g)) for g in got):
-            raise Mistake(f"{described} gave NaN or infinity: the norm is 0 there, so divide only when "
-                          "the norm exceeds max_norm (and then it is not 0).")
+            if global_norm(grads) == 0:
+                raise Mistake(f"{described} gave NaN or infinity: the norm is 0 there, so divide only when "
+                              "the norm exceeds max_norm (and then it is not 0).")
+            zero = [i for i, g in enumerate(grads) if not np.any(g)]
+            raise Mistake(f"{described} gave NaN or infinity, although the global norm is {global_norm(grads):.3g}: "
+                          + (f"gradient {zero[0]} is all zeros, and a norm taken per array divides 0 by 0 there. "
+                             if zero else "")
+                          + "Divide by the one global norm, and only when it exceeds max_norm.")
         if all(_same(g, e) for g, e in zip(got, expected, strict=True)):
             continue
         total = global_norm(grads)
@@ -225,8 +235,18 @@ def check_clip_by_global_norm(answer: Callable[..., Any]) -> int:
         if all(_same(g, e) for g, e in zip(got, by_sum, strict=True)):
             raise Mistake("the global norm is sqrt(sum of every squared entry of every array); you added "
                           "up the norms of the arrays instead.")
+        squares = total ** 2
+        scaled = {
+            "you left out the square root: the global norm is sqrt(sum of the squares of every entry), not the sum "
+            "of the squares itself.": min(1.0, max_norm / squares) if squares else 1.0,
+            "your scale is upside down, norm / max_norm: a gradient that is too large is multiplied by "
+            "max_norm / norm (below 1).": min(1.0, total / max_norm),
+        }
+        for message, scale in scaled.items():
+            if all(_same(g, o * scale) for g, o in zip(got, grads, strict=True)):
+                raise Mistake(f"{message} (Seen on {on}.)")
         for i, (g, e) in enumerate(zip(got, expected, strict=True)):
-            expect_close(g, e, f"clipped gradient {i} ({on})", atol=1e-8,
+            expect_close(g, e, f"clipped gradient {i} ({on})",
                          hint="scale = min(1, max_norm / sqrt(sum of squares of all entries)).")
     return len(cases)
 
@@ -328,7 +348,8 @@ def _factor_suspects(norms: np.ndarray) -> list[tuple[float | None, str]]:
 
 
 def _same_factor(got: float, wanted: float) -> bool:
-    return math.isclose(got, wanted, rel_tol=1e-6, abs_tol=1e-9)
+    """Equal within float32 rounding of the logarithms and the fit (the suspects differ by 1e-2 or more)."""
+    return math.isclose(got, wanted, rel_tol=RTOL, abs_tol=ATOL)
 
 
 def _one_factor(result: Any, norms: np.ndarray, on: str) -> float:

@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from utils.checks.framework import (
-    Mistake, as_array, call, checker, expect_close, expect_shape, kind_of, named_mistake,
-)
+from utils.checks.framework import Mistake, as_array, call, checker, expect_shape, kind_of, named_mistake
+from utils.checks.symptoms import ATOL, RTOL, expect_close
 from utils.tasks.forecasting import fit_normalisation
 from utils.tasks.labelling import precision_recall_f1, word_start_labels
 from utils.data.windows import complete_window_starts, forecast_windows
@@ -597,12 +596,12 @@ def check_precision_recall_f1(answer: Callable[..., Any]) -> int:
             raise Mistake(f"you returned {got.tolist()} on {on}: a share with nothing to count is 0 by the "
                           "exercise's convention (no predicted 1: precision 0; no true 1: recall 0; F1 0 when "
                           "both are 0).")
-        if np.allclose(got, expected, atol=1e-9):
+        if np.allclose(got, expected, rtol=RTOL, atol=ATOL):
             continue
-        if np.allclose(got, 100 * expected, atol=1e-7):
+        if np.allclose(got, 100 * expected, rtol=RTOL, atol=100 * ATOL):
             raise Mistake(f"you returned percentages ({got.tolist()} on {on}); return shares between 0 and 1.")
         message = named_mistake(got, _f1_suspects(labels, predicted, mask),
-                                lambda a, b: bool(np.allclose(a, b, atol=1e-9)))
+                                lambda a, b: bool(np.allclose(a, b, rtol=RTOL, atol=ATOL)))
         if message:
             raise Mistake(f"{message} (Seen on {on}.)")
         padded = "" if mask.all() else " Count only the steps where mask is True."

@@ -26,6 +26,7 @@ on which a softmax that does not subtract each row's maximum overflows.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -35,6 +36,7 @@ from keras import layers, ops
 from utils.models.attention import additive_scores, masked_softmax, padding_share
 from utils.checks.ch07 import _reason
 from utils.checks.framework import Mistake, call, checker, expect_array, kind_of, named_mistake
+from utils.checks.symptoms import likely_cause
 
 # Shared ==========================================================================================
 
@@ -67,6 +69,52 @@ def _largest_difference(got: np.ndarray, expected: np.ndarray) -> str:
     index = tuple(int(i) for i in where)
     return (f"the largest difference is {float(difference[where]):.3g}, at index {index} (you returned "
             f"{got[where]:.6g}, expected {expected[where]:.6g})")
+
+
+def raised_hint(mistake: Mistake, shapes: str) -> str:
+    """A hint for a learner's exception that fits its cause: ``if mask:`` on an array, or shapes that do not fit.
+
+    ``shapes`` is the reminder of the input shapes, added only when the error is about shapes.
+    """
+    text = str(mistake)
+    if re.search(r"truth value of an array|ambiguous", text):
+        return (f"{text} `if mask:` asks Python for the truth of a whole array: test whether a mask was given, "
+                "`if mask is not None:`, and use the mask itself in np.where.")
+    if re.search(r"shape|broadcast|dimension|axis|align|operands|matmul|size", text, re.IGNORECASE):
+        return f"{text} {shapes}"
+    return text
+
+
+_CRASH = "raises an exception"
+
+
+def _outcome(function: Callable[..., Any], args: Sequence[Any], pick: Callable[[Any], Any]) -> Any:
+    """What ``function`` gives on ``args``: a float array, _CRASH, or None when it is not written yet."""
+    try:
+        result = function(*(a.copy() if isinstance(a, np.ndarray) else a for a in args))
+        return np.asarray(pick(result), dtype=float)
+    except NotImplementedError:
+        return None
+    except Exception:  # the learner's code may raise anything, and a wrong formula may not run: that is the point
+        return _CRASH
+
+
+def same_on_twin(answer: Callable[..., Any], suspect: Callable[..., Any], args: Sequence[Any],
+                 pick: Callable[[Any], Any] = lambda result: result) -> bool:
+    """Whether the learner's function does what a suspect does on another input ``args`` (both raise, or both
+    give the same values).
+
+    A mistake named only because an input is square (as many queries as keys) may be a different mistake
+    that gives the same values on that input; on a rectangular twin the two part ways, so a suspect is
+    named only when the answer behaves as it does there too. ``pick`` takes the compared array out of the
+    learner's result (the weights of an (output, weights) pair).
+    """
+    mine, theirs = _outcome(answer, args, pick), _outcome(suspect, args, lambda result: result)
+    if mine is None or theirs is None:
+        return False
+    if isinstance(mine, str) or isinstance(theirs, str):
+        return mine is theirs
+    return _close(mine, theirs)
 
 
 # Exercise 8.1: masked softmax ====================================================================
@@ -120,6 +168,21 @@ def _softmax_cases() -> list[tuple[np.ndarray, np.ndarray, str, bool]]:
     ]
 
 
+_ON_QUERIES = ("your mask was applied to the queries (rows) instead of the keys (columns): mask[j] says whether "
+               "key j is real, so it masks column j of every row. Give it an axis for the queries in front of "
+               "the keys, mask[..., None, :] ((1, Tk) for 2-D scores, (B, 1, Tk) for 3-D ones).")
+_NOT_EXPANDED = ("you used the (B, Tk) mask against the (B, Tq, Tk) scores without an axis for the queries: "
+                 "NumPy lined it up with the last two axes, so sequence i's mask masked query i of every "
+                 "sequence. Write mask[:, None, :] (or mask[..., None, :]) so that each sequence's mask "
+                 "masks all of its queries.")
+_SOFTMAX_SHAPES = ("The mask is (Tk,) for 2-D scores (Tq, Tk) and (B, Tk) for 3-D scores (B, Tq, Tk): "
+                   "mask[..., None, :] gives it an axis for the queries in both cases.")
+
+
+_RECTANGULAR_2D = (np.linspace(-1.0, 1.0, 15).reshape(3, 5), np.array([1, 0, 1, 1, 0], dtype=bool))
+_RECTANGULAR_3D = (np.linspace(-1.0, 1.0, 30).reshape(2, 3, 5), np.array([[1, 1, 0, 1, 1], [0, 1, 1, 1, 1]], dtype=bool))
+
+
 def _softmax_suspects(scores: np.ndarray, mask: np.ndarray) -> list[tuple[np.ndarray | None, str]]:
     """What the plausible wrong answers return on these scores and mask, each with its message."""
     s = scores.astype(np.float64)
@@ -130,13 +193,7 @@ def _softmax_suspects(scores: np.ndarray, mask: np.ndarray) -> list[tuple[np.nda
                 "keys, so keep the scores where the mask is True: np.where(mask, scores, -np.inf).")
     wrong_axis = ("your softmax runs over the queries (axis -2): each query's weights over the keys must sum to 1, "
                   "so normalise over the last axis, axis=-1, with keepdims=True.")
-    on_queries = ("your mask was applied to the queries (rows) instead of the keys (columns): mask[j] says whether "
-                  "key j is real, so it masks column j of every row. Give it an axis for the queries in front of "
-                  "the keys, mask[..., None, :] ((1, Tk) for 2-D scores, (B, 1, Tk) for 3-D ones).")
-    not_expanded = ("you used the (B, Tk) mask against the (B, Tq, Tk) scores without an axis for the queries: "
-                    "NumPy lined it up with the last two axes, so sequence i's mask masked query i of every "
-                    "sequence. Write mask[:, None, :] (or mask[..., None, :]) so that each sequence's mask "
-                    "masks all of its queries.")
+    on_queries, not_expanded = _ON_QUERIES, _NOT_EXPANDED
     returned_scores = ("you returned the (masked) scores, not the weights: apply the softmax to them, "
                        "np.exp(s - max) / sum over the keys.")
     suspects: list[tuple[np.ndarray | None, str]] = [
@@ -189,21 +246,33 @@ def _softmax_result(result: Any, scores: np.ndarray, on: str) -> np.ndarray:
 
 
 def _wrong_weights(got: np.ndarray, expected: np.ndarray, scores: np.ndarray, mask: np.ndarray, on: str,
-                   large: bool) -> str:
-    """The message for weights that differ from the reference's: a named mistake or what is wrong with them."""
+                   large: bool, answer: Callable[..., Any]) -> str:
+    """The message for weights that differ from the reference's: a named mistake or what is wrong with them.
+
+    A mistake named only because the queries are as many as the keys (or the sequences) is an axis
+    mix-up, which crashes on scores of other sizes: it is named only when the answer does crash on
+    them, so that another mistake that happens to give the same weights here is not misnamed.
+    """
     seen = f"(Seen on {on}, key_mask {_bits(mask)}.)"
-    if large and not np.all(np.isfinite(got)):
-        return (f"your weights contain NaN or infinity on {on}: np.exp overflows on large scores (np.exp(1000) is "
-                "inf, and inf / inf is NaN): subtract each row's maximum before np.exp, "
-                "s - s.max(axis=-1, keepdims=True). The softmax does not change, and the largest exponent is 0.")
+    if large and not np.all(np.isfinite(got)) and _right_when_shifted(answer, scores, mask):
+        return (f"your weights contain NaN or infinity on {on}, but are right on the same scores minus each row's "
+                "maximum (the same softmax): large scores break your computation, as np.exp overflows (np.exp(1000) "
+                "is inf, and inf / inf is NaN). Subtract each row's own maximum before np.exp, "
+                "s - s.max(axis=-1, keepdims=True): the largest exponent is then 0.")
     message = named_mistake(got, _softmax_suspects(scores, mask), _close)
+    square_only = {_ON_QUERIES: lambda s, m: _softmax(s, m[..., :, None]),
+                   _NOT_EXPANDED: lambda s, m: _softmax(s, m[None])}
+    if message in square_only:  # an axis mix-up that fits only a square input: it must also show on a twin
+        twin = _RECTANGULAR_2D if scores.ndim == 2 else _RECTANGULAR_3D
+        if not same_on_twin(answer, square_only[message], twin):
+            message = None
     if message:
         return f"{message} {seen}"
     padding = ~np.broadcast_to(mask[..., None, :], got.shape)
     if not np.all(np.isfinite(got)):
         return (f"your weights contain NaN or infinity on {on}. NaN comes from 0 / 0 or inf / inf: a row whose "
-                "keys are all masked (is True a real key in your code?) or np.exp of large scores (subtract each "
-                "row's maximum first).")
+                "weights are all 0 (are all its keys masked in your code? is True a real key?), -inf - (-inf), or "
+                "np.exp of large scores.")
     on_padding = np.abs(np.where(padding, got, 0.0))
     if on_padding.max() > 0:
         largest = float(on_padding.max())
@@ -220,8 +289,20 @@ def _wrong_weights(got: np.ndarray, expected: np.ndarray, scores: np.ndarray, ma
         return (f"the weights of each query must sum to 1 over its keys; row {row} of yours sums to "
                 f"{float(sums[row]):.6g} (on {on}, key_mask {_bits(mask)}). Divide np.exp of the masked scores "
                 "by their sum over the last axis.")
-    return (f"your weights are wrong on {on}, key_mask {_bits(mask)}: {_largest_difference(got, expected)}. The "
+    cause = likely_cause(got, expected)
+    return (f"{cause} (Seen on {on}, key_mask {_bits(mask)}.)" if cause else
+            f"your weights are wrong on {on}, key_mask {_bits(mask)}: {_largest_difference(got, expected)}. The "
             "weights are the softmax over the keys of the scores, with the masked scores replaced by -np.inf.")
+
+
+def _right_when_shifted(answer: Callable[..., Any], scores: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether the answer is right on the scores minus each row's maximum: then only their size broke it."""
+    shifted = scores - scores.max(axis=-1, keepdims=True)
+    try:
+        got = np.asarray(answer(shifted, mask.copy()), dtype=float)
+    except Exception:  # the learner's code may raise anything: then the size was not the only problem
+        return False
+    return got.shape == scores.shape and _close(got, _reference_weights(shifted, mask))
 
 
 @checker("8.1", "masked softmax")
@@ -235,14 +316,13 @@ def check_masked_softmax(answer: Callable[..., Any]) -> int:
         except Mistake as mistake:
             if not str(mistake).startswith("your function raised"):
                 raise
-            raise Mistake(f"{mistake} The mask is (Tk,) for 2-D scores (Tq, Tk) and (B, Tk) for 3-D scores "
-                          "(B, Tq, Tk): mask[..., None, :] gives it an axis for the queries in both cases.") from None
+            raise Mistake(raised_hint(mistake, _SOFTMAX_SHAPES)) from None
         got = _softmax_result(result, scores, on)
         expected = _reference_weights(scores, mask)
         padding = ~np.broadcast_to(mask[..., None, :], got.shape)
         if _close(got, expected) and np.all(got[padding] == 0):
             continue
-        raise Mistake(_wrong_weights(got, expected, scores, mask, on, large))
+        raise Mistake(_wrong_weights(got, expected, scores, mask, on, large, answer))
     return len(cases)
 
 
@@ -265,26 +345,33 @@ def _additive_cases() -> list[tuple[_Additive, str]]:
     return [case(4, 4, 3, 3, 5), case(3, 6, 4, 2, 5), case(1, 5, 3, 4, 3)]
 
 
+_SWAPPED = "your projections are swapped: W1 projects the query (query @ W1) and W2 the keys (keys @ W2)."
+_ONE_MATRIX = ("you projected the query and the keys with the same matrix: the query goes through W1 (dq, units), "
+               "the keys through W2 (dk, units).")
+_TRANSPOSED = ("your scores are transposed: rows are queries and columns keys, scores[i, j] is query i's score for "
+               "key j. Put the queries' axis first: projected_query[:, None, :] + projected_keys[None, :, :].")
+_SQUARE_ADDITIVE = {  # the mistakes that give scores of the right shape only when the queries are as many (or as deep)
+    _SWAPPED: lambda q, k, w1, w2, v: np.tanh((q @ w2)[:, None, :] + (k @ w1)[None, :, :]) @ v,
+    _ONE_MATRIX: lambda q, k, w1, w2, v: np.tanh((q @ w1)[:, None, :] + (k @ w1)[None, :, :]) @ v,
+    _TRANSPOSED: lambda q, k, w1, w2, v: np.tanh((k @ w2)[:, None, :] + (q @ w1)[None, :, :]) @ v,
+}
+
+
 def _additive_suspects(query: np.ndarray, keys: np.ndarray, w1: np.ndarray, w2: np.ndarray, v: np.ndarray
                        ) -> list[tuple[np.ndarray | None, str]]:
     tq, tk = len(query), len(keys)
     pq, pk = query @ w1, keys @ w2
     total = pq[:, None, :] + pk[None, :, :]  # (Tq, Tk, units)
     same_depth = query.shape[1] == keys.shape[1]
-    one_matrix = ("you projected the query and the keys with the same matrix: the query goes through W1 "
-                  "(dq, units), the keys through W2 (dk, units).")
     return [
         (total @ v, "your scores have no tanh: scores[i, j] = v . tanh(query[i] @ W1 + keys[j] @ W2); apply np.tanh "
                     "to the sum of the projections before the dot product with v."),
         (np.tanh(total @ v), "you applied tanh after the dot product with v: tanh goes on the sum of the projections, "
                              "one value per unit, and v then weighs the units: np.tanh(...) @ v."),
-        (np.tanh((query @ w2)[:, None, :] + (keys @ w1)[None, :, :]) @ v if same_depth else None,
-         "your projections are swapped: W1 projects the query (query @ W1) and W2 the keys (keys @ W2)."),
-        (np.tanh(pq[:, None, :] + (keys @ w1)[None, :, :]) @ v if same_depth else None, one_matrix),
-        (np.tanh((query @ w2)[:, None, :] + pk[None, :, :]) @ v if same_depth else None, one_matrix),
-        (np.tanh(pk[:, None, :] + pq[None, :, :]) @ v if tq == tk else None,
-         "your scores are transposed: rows are queries and columns keys, scores[i, j] is query i's score for "
-         "key j. Put the queries' axis first: projected_query[:, None, :] + projected_keys[None, :, :]."),
+        (np.tanh((query @ w2)[:, None, :] + (keys @ w1)[None, :, :]) @ v if same_depth else None, _SWAPPED),
+        (np.tanh(pq[:, None, :] + (keys @ w1)[None, :, :]) @ v if same_depth else None, _ONE_MATRIX),
+        (np.tanh((query @ w2)[:, None, :] + pk[None, :, :]) @ v if same_depth else None, _ONE_MATRIX),
+        (np.tanh(pk[:, None, :] + pq[None, :, :]) @ v if tq == tk else None, _TRANSPOSED),
         (np.tanh(total).sum(axis=-1), "you summed tanh over the units without v: v weighs each unit, "
                                       "np.tanh(...) @ v."),
         (np.tanh(pq[:, None, :] * pk[None, :, :]) @ v,
@@ -299,6 +386,9 @@ def _additive_suspects(query: np.ndarray, keys: np.ndarray, w1: np.ndarray, w2: 
         (np.broadcast_to((np.tanh(pk) @ v)[None, :], (tq, tk)),
          "your scores ignore the query: every query gave the same scores. Add the query's projection, "
          "query[i] @ W1, to each key's before the tanh."),
+        (np.tanh(total) @ v / np.sqrt(len(v)),
+         f"you divided the scores by sqrt(units) = sqrt({len(v)}): that is the scaled dot product's scale (chapter "
+         "9); additive scores are v . tanh(query[i] @ W1 + keys[j] @ W2), unscaled (v learns their size)."),
     ]
 
 
@@ -351,11 +441,15 @@ def check_additive_scores(answer: Callable[..., Any]) -> int:
         if _close(got, expected):
             continue
         message = named_mistake(got, _additive_suspects(*arrays), _close)
+        if message in _SQUARE_ADDITIVE and not same_on_twin(answer, _SQUARE_ADDITIVE[message], cases[1][0]):
+            message = None  # it gave those scores only because the input is square: another mistake
         if message:
             raise Mistake(f"{message} (Seen on {on}.)")
         if not np.all(np.isfinite(got)):
             raise Mistake(f"your scores contain NaN or infinity (on {on}).")
-        raise Mistake(f"your scores are wrong on {on}: {_largest_difference(got, expected)}. scores[i, j] = "
+        cause = likely_cause(got, expected)
+        raise Mistake(f"{cause} (Seen on {on}.) scores[i, j] = v . tanh(query[i] @ W1 + keys[j] @ W2)." if cause else
+                      f"your scores are wrong on {on}: {_largest_difference(got, expected)}. scores[i, j] = "
                       "v . tanh(query[i] @ W1 + keys[j] @ W2).")
     return len(cases)
 
@@ -633,8 +727,9 @@ def _share_suspects(weights: np.ndarray, mask: np.ndarray) -> list[tuple[float |
          "you averaged the weights of the padded keys: add them up within each query (the total weight that "
          "query puts on padding), then average over the queries."),
         (float((w * padding).sum(axis=-2).mean()) if tq != tk else None,  # the same as the share when tq == tk
-         "you added up the weights over the queries (axis -2): add them up over the keys, axis -1, for each "
-         "query, then average over the queries."),
+         f"your share is the total weight on padding divided by B * Tk = {b * tk}, the number of keys (what adding "
+         "up over the queries, .sum(axis=-2).mean(), gives): add up each query's weights over the keys (axis -1), "
+         f"then average over the B * Tq = {b * tq} queries."),
         (float((w * ~mask[:, :, None]).sum(axis=-1).mean()) if tq == tk else None,
          "you applied the mask to the queries: key_mask[b, j] says whether key j of sequence b is real, so it "
          "belongs on the last axis of the weights, key_mask[:, None, :]."),

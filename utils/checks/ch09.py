@@ -62,7 +62,8 @@ from utils.checks.framework import Mistake, call, checker, expect_array, named_m
 from utils.checks.ch06 import _LN2, _log2_softmax, _one_number, _picked
 from utils.checks.ch07 import _parts, _reason, _same
 from utils.checks.ch08 import (_NEGATIVE, _bits, _close, _float32_exact, _largest_difference, _no_return,
-                               _not_a_tuple, _same_number, _softmax)
+                               _not_a_tuple, _same_number, _softmax, raised_hint, same_on_twin)
+from utils.checks.symptoms import likely_cause
 from utils.tasks.lm import bits_per_character, bits_with_context, context_windows
 from utils.models.transformer import causal_mask, scaled_dot_product_attention, split_heads
 
@@ -116,6 +117,36 @@ def _reference_attention(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.n
     return (ops.convert_to_numpy(output)[0].astype(np.float64), ops.convert_to_numpy(weights)[0].astype(np.float64))
 
 
+_NO_TRANSPOSE = ("your scores use k without transposing it: scores[i, j] is the dot product of query i with key j, "
+                 "q @ k^T, so swap the last two axes of k, np.swapaxes(k, -1, -2) (k.T for one sequence). q @ k only "
+                 "ran because the keys are as many as their depth here.")
+_SCORES_TRANSPOSED = ("your scores are transposed (k @ q^T): rows are the queries and columns the keys, q @ k^T, so "
+                      "that each query's weights over the keys lie along the last axis.")
+_MASK_TRANSPOSED = ("your mask is transposed: mask[i, j] says whether query i (row i of the scores) may look at key j "
+                    "(column j); use it as it is, np.where(mask, scores, -np.inf).")
+
+
+def _masked(scores: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
+    return scores if mask is None else np.where(mask, scores, -np.inf)
+
+
+# What each mistake that fits only a square input does on any input (weights, or an exception): a suspect named on
+# the square case must do the same on a rectangular twin, or another mistake gave its weights there.
+_SQUARE_ATTENTION = {
+    _NO_TRANSPOSE: lambda q, k, v, m: _softmax(_masked(q @ k / math.sqrt(q.shape[-1]), m)),
+    _SCORES_TRANSPOSED: lambda q, k, v, m: _check_weights_fit(
+        _softmax(_masked(k @ np.swapaxes(q, -1, -2) / math.sqrt(q.shape[-1]), m)), v),
+    _MASK_TRANSPOSED: lambda q, k, v, m: _softmax(np.where(np.swapaxes(m, -1, -2), q @ np.swapaxes(k, -1, -2)
+                                                           / math.sqrt(q.shape[-1]), -np.inf)),
+}
+
+
+def _check_weights_fit(weights: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The weights, after the product with v that a learner's answer goes on to compute (it raises if they do not fit)."""
+    weights @ v
+    return weights
+
+
 def _attention_suspects(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.ndarray | None
                         ) -> list[tuple[np.ndarray | None, str]]:
     """What the plausible wrong answers give as weights on this input, each with its message."""
@@ -131,13 +162,10 @@ def _attention_suspects(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.nd
         (_softmax(raw * math.sqrt(dk), keep), f"you multiplied the scores by sqrt(dk): {scale}."),
         (_softmax(raw / math.sqrt(dv), keep) if dv != dk else None,
          f"you scaled by sqrt(dv) = sqrt({dv}), the depth of the values: {scale}."),
-        (_softmax(q @ k / math.sqrt(dk), keep) if tk == dk else None,
-         "your scores use k without transposing it: scores[i, j] is the dot product of query i with key j, "
-         "q @ k^T, so swap the last two axes of k, np.swapaxes(k, -1, -2) (k.T for one sequence). q @ k only "
-         "ran because the keys are as many as their depth here."),
-        (_softmax(k @ np.swapaxes(q, -1, -2) / math.sqrt(dk), keep) if tq == tk else None,
-         "your scores are transposed (k @ q^T): rows are the queries and columns the keys, q @ k^T, so that each "
-         "query's weights over the keys lie along the last axis."),
+        (_softmax(q @ k / math.sqrt(dk), keep) if tk == dk else None, _NO_TRANSPOSE),
+        (_softmax(k @ np.swapaxes(q, -1, -2) / math.sqrt(dk), keep) if tq == tk else None, _SCORES_TRANSPOSED),
+        (_softmax(raw / math.sqrt(tk), keep) if tk != dk else None,
+         f"you scaled by sqrt(Tk) = sqrt({tk}), the number of keys: {scale}."),
     ]
     wrong_axis = ("your softmax runs over the queries (axis -2): each query's weights over the keys must sum to 1, "
                   "so normalise over the last axis, axis=-1, with keepdims=True.")
@@ -150,8 +178,7 @@ def _attention_suspects(q: np.ndarray, k: np.ndarray, v: np.ndarray, mask: np.nd
     inverted = ("your mask is the wrong way round: the weight went where the mask forbids it. The course's masks are "
                 "True where a query may look (as Keras's attention_mask), so keep the scores where the mask is "
                 "True: np.where(mask, scores, -np.inf).")
-    transposed = ("your mask is transposed: mask[i, j] says whether query i (row i of the scores) may look at key j "
-                  "(column j); use it as it is, np.where(mask, scores, -np.inf).")
+    transposed = _MASK_TRANSPOSED
     suspects += [
         (_softmax(scores), "your weights ignore the mask: keys the mask forbids got weight. Replace their scores by "
                            "-np.inf (or -1e9) before the softmax, np.where(mask, scores, -np.inf), so that their "
@@ -207,14 +234,18 @@ def _attention_result(result: Any, out_shape: tuple[int, ...], weights_shape: tu
     return output, weights
 
 
-def _wrong_attention_weights(got: np.ndarray, expected: np.ndarray, arrays: _Attention, on: str, large: bool) -> str:
+def _wrong_attention_weights(got: np.ndarray, expected: np.ndarray, arrays: _Attention, on: str, large: bool,
+                             answer: Callable[..., Any]) -> str:
     """The message for weights that differ from the reference's: a named mistake or what is wrong with them."""
-    if large and not np.all(np.isfinite(got)):
-        return (f"your weights contain NaN or infinity on {on}: np.exp overflows on large scores (np.exp(800) is inf, "
-                "and inf / inf is NaN): subtract each row's maximum before np.exp, "
-                "scores - scores.max(axis=-1, keepdims=True). The softmax does not change, and the largest "
-                "exponent is 0.")
+    if large and not np.all(np.isfinite(got)) and _right_when_small(answer, arrays):
+        return (f"your weights contain NaN or infinity on {on}, but are right on the same input with every score "
+                "lowered by 800 (the same softmax): large scores break your computation, as np.exp overflows "
+                "(np.exp(800) is inf, and inf / inf is NaN). Subtract each row's maximum before np.exp, "
+                "scores - scores.max(axis=-1, keepdims=True): the largest exponent is then 0.")
     message = named_mistake(got, _attention_suspects(*arrays), _close)
+    if message in _SQUARE_ATTENTION and not same_on_twin(answer, _SQUARE_ATTENTION[message], _RECTANGULAR_TWIN,
+                                                          pick=lambda result: result[1]):
+        message = None  # it gave those weights only because the input is square: another mistake
     if message:
         return f"{message} (Seen on {on}.)"
     if not np.all(np.isfinite(got)):
@@ -234,8 +265,30 @@ def _wrong_attention_weights(got: np.ndarray, expected: np.ndarray, arrays: _Att
         row = tuple(int(i) for i in np.unravel_index(int(np.argmax(np.abs(sums - 1.0))), sums.shape))
         return (f"the weights of each query must sum to 1 over its keys; row {row} of yours sums to "
                 f"{float(sums[row]):.6g} (on {on}). Divide np.exp of the scores by their sum over the last axis.")
-    return (f"your weights are wrong on {on}: {_largest_difference(got, expected)}. The weights are the softmax over "
-            "the keys (axis -1) of q @ k^T / sqrt(dk), the masked scores replaced by -np.inf.")
+    cause = likely_cause(got, expected)
+    rule = ("The weights are the softmax over the keys (axis -1) of q @ k^T / sqrt(dk), the masked scores replaced by "
+            "-np.inf.")
+    return (f"{cause} (Seen on {on}.) {rule}" if cause else
+            f"your weights are wrong on {on}: {_largest_difference(got, expected)}. {rule}")
+
+
+# A rectangular twin of the first (square) case: 3 queries, 5 keys of depth 4, values of depth 2, a causal mask.
+_RECTANGULAR_TWIN = (np.linspace(-1.0, 1.0, 12).reshape(3, 4), np.linspace(1.0, -1.0, 20).reshape(5, 4) ** 3,
+                     np.linspace(0.0, 2.0, 10).reshape(5, 2), causal_mask(3, 5))
+
+
+def _right_when_small(answer: Callable[..., Any], arrays: _Attention) -> bool:
+    """Whether the answer is right on the large case with its scores lowered by 800 (the first components of q and
+    k, which add 40 * 40 / sqrt(dk) = 800 to every score, set to 0): then only their size broke it."""
+    q, k, v, mask = arrays
+    small_q = q.copy()
+    small_q[..., 0] = 0.0
+    try:
+        result = answer(small_q, k.copy(), v.copy(), None if mask is None else mask.copy())
+        weights = np.asarray(result[1], dtype=float)
+    except Exception:  # the learner's code may raise anything: then the size was not the only problem
+        return False
+    return _close(weights, _reference_attention(small_q, k, v, mask)[1])
 
 
 @checker("9.1", "scaled dot-product attention")
@@ -249,13 +302,13 @@ def check_scaled_dot_product_attention(answer: Callable[..., Any]) -> int:
         except Mistake as mistake:
             if not str(mistake).startswith("your function raised"):
                 raise
-            raise Mistake(f"{mistake} {_SHAPES}") from None
+            raise Mistake(raised_hint(mistake, _SHAPES)) from None
         expected_output, expected_weights = _reference_attention(q, k, v, mask)
         output, weights = _attention_result(result, expected_output.shape, expected_weights.shape, expected_weights,
                                             on)
         allowed = np.ones(weights.shape, dtype=bool) if mask is None else np.broadcast_to(mask, weights.shape)
         if not (_close(weights, expected_weights) and np.all(weights[~allowed] == 0)):
-            raise Mistake(_wrong_attention_weights(weights, expected_weights, arrays, on, large))
+            raise Mistake(_wrong_attention_weights(weights, expected_weights, arrays, on, large, answer))
         if not _close(output, expected_output):
             raise Mistake(f"your weights are right but your output is wrong on {on}: "
                           f"{_largest_difference(output, expected_output)}. The output is the weights times the "
@@ -377,6 +430,8 @@ def _heads_suspects(x: np.ndarray, heads: int) -> list[tuple[np.ndarray, str]]:
         (by_head.transpose(2, 0, 1, 3), "your heads are stacked in front of the batch, (H, B, T, dh) (np.stack of "
                                         "np.split?): the batch axis stays first, (B, H, T, dh): "
                                         "x.reshape(B, T, H, dh).transpose(0, 2, 1, 3)."),
+        (by_head.transpose(0, 2, 1, 3)[:, ::-1] if heads > 1 else None,
+         "your heads come in reverse order: head 0 must hold the first columns, 0 .. dh - 1, and head H - 1 the last."),
     ]
 
 
@@ -401,8 +456,10 @@ def check_split_heads(answer: Callable[..., Any]) -> int:
         if got.shape != expected.shape:
             raise Mistake(f"your heads have shape {got.shape}, expected (B, H, T, dh) = {expected.shape} (on {on}): "
                           "x.reshape(B, T, H, dh).transpose(0, 2, 1, 3).")
-        raise Mistake(f"your heads are wrong on {on}: {_largest_difference(got, expected)}. Head h holds columns "
-                      "h*dh .. (h+1)*dh - 1 of every time step: result[b, h, t] = x[b, t, h*dh:(h+1)*dh].")
+        cause = likely_cause(got, expected)
+        raise Mistake(f"{cause or 'your heads are wrong on ' + on + ': ' + _largest_difference(got, expected) + '.'} "
+                      f"{'(Seen on ' + on + '.) ' if cause else ''}Head h holds columns h*dh .. (h+1)*dh - 1 of every "
+                      "time step: result[b, h, t] = x[b, t, h*dh:(h+1)*dh].")
     return len(_HEAD_CASES)
 
 

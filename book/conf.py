@@ -9,7 +9,7 @@ were run by ``course_tools.execution`` beforehand.
 import json
 from pathlib import Path
 
-from course_tools.book import MATHJAX_OUTPUT, MATHJAX_PATH, RUN_FILE, SEARCH_PAGES
+from course_tools.book import MATHJAX_FONTS, MATHJAX_PATH, RUN_FILE, SEARCH_PAGES
 
 _run_file = Path(__file__).parent / RUN_FILE
 _run = json.loads(_run_file.read_text(encoding="utf-8")) if _run_file.is_file() else {}
@@ -32,7 +32,7 @@ mathjax_path = MATHJAX_PATH
 mathjax2_config = {
     "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]], "processEscapes": True},
     "messageStyle": "none",
-    **MATHJAX_OUTPUT,
+    **MATHJAX_FONTS,
 }
 
 html_theme = "sphinx_book_theme"

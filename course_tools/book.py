@@ -57,10 +57,18 @@ QUICK_BANNER_CLASS = "course-quick-build"
 # Equations are typeset by the MathJax 2.7 that jupyter-server-mathjax ships, copied beside the pages.
 # That package ships the STIX-Web fonts only (not MathJax's default TeX fonts), so its HTML-CSS
 # output is told to use them and nothing else: a request for the TeX fonts would fail, and every
-# equation would stay blank. The book (book/conf.py) and the slides use these settings.
+# equation would stay blank. The MathML that MathJax hides beside each equation for screen readers
+# would ask for TeX fonts too (double-struck, script, fraktur and calligraphic letters): it gets
+# the browser's serif instead. The book (book/conf.py) and the slides use these settings.
 MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
-MATHJAX_OUTPUT = {"HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web",
-                               "imageFont": None}}
+_TEX_FONT_STYLES = [f'[mathvariant="{variant}"]' for variant in
+                    ("double-struck", "script", "fraktur", "bold-script", "bold-fraktur")]
+_TEX_FONT_STYLES += [f'[class="MJX-tex-{variant}"]' for variant in
+                     ("oldstyle", "oldstyle-bold", "caligraphic", "caligraphic-bold")]
+MATHJAX_FONTS = {
+    "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web", "imageFont": None},
+    "NativeMML": {"styles": {selector: {"font-family": "serif"} for selector in _TEX_FONT_STYLES}},
+}
 
 
 class BookError(RuntimeError):

@@ -44,7 +44,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools import execution
-from course_tools.book import MATHJAX_OUTPUT, MATHJAX_PATH, BookError, command_line, executed_copies, \
+from course_tools.book import MATHJAX_FONTS, MATHJAX_PATH, BookError, command_line, executed_copies, \
     mathjax_folder, scan
 from course_tools.exercises import BEGIN, stub_source
 from course_tools.grade import checker_calls
@@ -73,7 +73,7 @@ MATHJAX_CONFIG = {
                 "processEscapes": True, "processEnvironments": True},
     "messageStyle": "none",
     "processSectionDelay": 0,
-    **MATHJAX_OUTPUT,
+    **MATHJAX_FONTS,
 }
 
 

@@ -216,6 +216,7 @@ def test_a_small_book_builds_and_passes_its_checks(executed, tmp_path: Path) -> 
     assert BEGIN not in page and END not in page and "double" in page
     assert book.QUICK_BANNER_CLASS in page and "(quick-mode build)" in page
     assert '"webFont": "STIX-Web"' in page and '"availableFonts": []' in page  # the fonts the package ships
+    assert "MJX-tex-caligraphic" in page  # the screen readers' MathML does not ask for TeX fonts either
     search = (html / "search.html").read_text(encoding="utf-8")
     assert book.SEARCH_PAGES in search and "course_search.js" in search and book.SEARCH_PAGES not in page
     pages = (html / "_static" / book.SEARCH_PAGES).read_text(encoding="utf-8")

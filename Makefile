@@ -34,7 +34,7 @@ help:
 	@echo "make guide      regenerate INSTRUCTORS.md, the instructor's guide"
 	@echo "make wheels     download every package into wheels/ once, for installs without network"
 	@echo "make grade NOTEBOOKS=\"submissions/*.ipynb\"  grade submitted notebooks: a table and grades.csv"
-	@echo "                (GRADE_ARGS=\"--offline --timeout 300 --csv out.csv\" and more: see course_tools/grade.py)"
+	@echo "                (offline; GRADE_ARGS=\"--timeout 300 --jobs 2 --csv out.csv\" and more: see course_tools/grade.py)"
 	@echo "make chapters   regenerate chapters/ from solutions/"
 	@echo "make readme     render the README's tables and results/README.md from results/"
 	@echo "make benchmark  time every notebook (quick mode, all backends) into results/timings.json"
@@ -96,12 +96,13 @@ unit: $(VENV)/.installed-test
 # `make notebooks CHAPTER_BACKENDS="tensorflow jax torch"` runs every notebook on every backend.
 CHAPTER_BACKENDS ?= tensorflow
 
-# Grade learners' notebooks: each runs in its own working copy, in a fresh kernel, in quick mode, with
-# a time and a memory limit; the verdicts come from the course's checkers (course_tools/grade.py says how).
+# Grade learners' notebooks: each runs sealed off (its own user or user namespace, its own root, memory
+# and time limits, no network), several at once; the course's checkers judge its functions from the
+# grader's own process (course_tools/grade.py and the README say how).
 GRADE_ARGS ?=
 
 grade: $(VENV)/.installed-test
-	$(PY) -m course_tools.grade $(NOTEBOOKS) $(GRADE_ARGS)
+	$(PY) -m course_tools.grade --offline $(NOTEBOOKS) $(GRADE_ARGS)
 
 notebooks: $(VENV)/.installed-test
 	@for backend in $(BACKENDS); do \
@@ -163,9 +164,12 @@ book: $(VENV)/.installed-test
 slides: $(VENV)/.installed-test
 	$(PY) -m course_tools.slides --mode $(BOOK_MODE) --backend $(BOOK_BACKEND)
 
+# The built book and decks are checked as files (tests/test_built_book.py) and as a browser shows them
+# (tests/test_in_browser.py: headless Chromium from the operating system's packages; it skips, saying
+# why, where none is installed, and fails in CI, where .ci/run installs it).
 check-book: $(VENV)/.installed-test
 	COURSE_BOOK_RUN=$(BOOK_MODE)-$(BOOK_BACKEND) MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider \
-	  tests/test_built_book.py
+	  tests/test_built_book.py tests/test_in_browser.py
 
 guide: $(VENV)/.installed-test
 	$(PY) -m course_tools.guide

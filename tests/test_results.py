@@ -4,6 +4,8 @@ tables rendered from them."""
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -12,6 +14,7 @@ import pytest
 from nbformat.v4 import new_markdown_cell, new_notebook
 
 from course_tools import readme as readme_module
+from utils import results as results_module
 from course_tools.readme import (
     main,
     render_chapter_table,
@@ -26,6 +29,7 @@ from utils.checks.targets import Target, TargetMissed, check_targets
 from utils.course import Session
 from utils.results import RESULTS_DIR, load_results, reported, results_path, save, write_json
 
+REPO = Path(__file__).resolve().parent.parent
 HEADER = ["| chapter | figure | tensorflow | jax | torch |", "| --- | --- | ---: | ---: | ---: |"]
 
 
@@ -121,7 +125,8 @@ def test_results_path_names_chapter_backend_and_mode(tmp_path):
     assert results_path(12, "torch", "full") == RESULTS_DIR / "ch12.torch.full.json"
 
 
-def test_save_writes_the_record(tmp_path, capsys):
+def test_save_writes_the_record(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(results_module, "_quoted", {})
     session = Session(chapter=1, backend="tensorflow", mode="full", seed=1234)
     metrics = {"val_mae": np.float32(1.5), "baseline_mae": 2}
     path = save(session, metrics, [Target("val_mae", "<", "baseline_mae", why="beat it")], directory=tmp_path)
@@ -141,7 +146,9 @@ def test_save_writes_the_record(tmp_path, capsys):
         "device",
         "machine",
         "recorded",
+        "quoted",
     }
+    assert record["quoted"] == []
     assert record["chapter"] == 1
     assert record["backend"] == "tensorflow"
     assert record["mode"] == "full"
@@ -425,6 +432,18 @@ def test_reported_reads_an_earlier_chapters_full_mode_figure(tmp_path):
         reported(1, "mae", "torch", tmp_path)
 
 
+def test_save_records_the_figures_quoted_from_other_chapters_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(results_module, "_quoted", {})
+    write_json(results_path(1, "jax", "full", tmp_path), {"chapter": 1, "backend": "jax", "metrics": {"mae": 0.5}})
+    assert reported(1, "mae", "jax", tmp_path) == 0.5
+    session = Session(chapter=2, backend="jax", mode="full", seed=1)
+    record = json.loads(save(session, {"mse": 1.0}, directory=tmp_path).read_text(encoding="utf-8"))
+    assert record["quoted"] == [{"chapter": 1, "metric": "mae", "backend": "jax", "value": 0.5}]
+    # The next chapter saved in the same process quotes nothing it did not read itself.
+    session = Session(chapter=3, backend="jax", mode="full", seed=1)
+    assert json.loads(save(session, {"mse": 1.0}, directory=tmp_path).read_text(encoding="utf-8"))["quoted"] == []
+
+
 def test_a_bar_in_a_figure_name_is_escaped_in_the_results_table():
     record = {"wall_time_s": 1.0, "metrics": {"largest |slope - log10 rho|": 0.001}}
     table = render_results_table({3: {"jax": record}})
@@ -445,3 +464,69 @@ def test_save_adds_the_parity_checks_as_figures_and_targets(tmp_path, capsys):
             "met": True} in record["targets"]
     out = capsys.readouterr().out
     assert "2 targets met" in out and "- learns  [mae < 2.0]" in out
+
+
+# Figures quoted across chapters stay fresh ---------------------------------------------------------
+
+_CPU_FULL = re.compile(r"^ch(\d\d)\.(tensorflow|jax|torch)\.full\.json$")
+_QUOTES = re.compile(r"results\.reported\((\d+)\s*,")
+
+
+def _recorded(record: dict) -> datetime:
+    return datetime.strptime(record["recorded"].removesuffix(" UTC"), "%Y-%m-%d %H:%M:%S")
+
+
+def _quoted_chapters(chapter: int) -> set[int]:
+    """The chapters whose results a solution notebook quotes, read from its ``results.reported`` calls."""
+    (notebook,) = (REPO / "solutions").glob(f"{chapter:02d}_*.ipynb")
+    sources = ["".join(cell.source) for cell in nbformat.read(notebook, as_version=4).cells
+               if cell.cell_type == "code"]
+    return {int(number) for source in sources for number in _QUOTES.findall(source)}
+
+
+def _committed_full_results() -> list[Path]:
+    return sorted(path for path in RESULTS_DIR.iterdir() if _CPU_FULL.match(path.name))
+
+
+@pytest.mark.parametrize("path", _committed_full_results(), ids=lambda path: path.name)
+def test_figures_quoted_from_other_chapters_equal_their_source(path: Path):
+    """Every figure a chapter's results file quotes from another chapter equals that chapter's file now.
+
+    :func:`utils.results.save` writes what the chapter read with ``reported`` into its ``quoted`` list,
+    so a source chapter re-run after the quoting chapter (with other figures, or another training
+    time) makes this test fail until the quoting chapter is re-run. A file written before quotes were
+    recorded has no such list: it is skipped, and the reason says whether its date shows it stale.
+    """
+    chapter, backend = int(_CPU_FULL.match(path.name)[1]), _CPU_FULL.match(path.name)[2]
+    record = json.loads(path.read_text(encoding="utf-8"))
+    rerun = (f"re-run chapter {chapter} in full mode on {backend} (`python -m course_tools.execution --mode full "
+             f"--backend {backend} solutions/{chapter:02d}_*.ipynb`)")
+    if "quoted" not in record:
+        later = [source for source in sorted(_quoted_chapters(chapter))
+                 if _recorded(json.loads(results_path(source, backend, "full").read_text(encoding="utf-8")))
+                 > _recorded(record)]
+        state = (f"stale by date: chapter(s) {', '.join(map(str, later))} were re-recorded later; {rerun}"
+                 if later else "not stale by date")
+        pytest.skip(f"{path.name} was recorded before quoted figures were stored ({state}).")
+    assert {quote["chapter"] for quote in record["quoted"]} <= _quoted_chapters(chapter) | {chapter}
+    for quote in record["quoted"]:
+        current = reported(quote["chapter"], quote["metric"], quote["backend"])
+        assert quote["value"] == current, (
+            f"{path.name} quotes chapter {quote['chapter']}'s {quote['metric']!r} as {quote['value']}, but its "
+            f"results file now says {current}: {rerun}.")
+
+
+def test_a_stale_quote_is_caught(tmp_path, monkeypatch):
+    """The comparison above fails when the source changed after the quote was stored."""
+    monkeypatch.setattr(results_module, "_quoted", {})
+    write_json(results_path(1, "jax", "full", tmp_path), {"chapter": 1, "backend": "jax", "metrics": {"mae": 0.5}})
+    reported(1, "mae", "jax", tmp_path)
+    stored = json.loads(save(Session(chapter=2, backend="jax", mode="full", seed=1), {"x": 1.0},
+                             directory=tmp_path).read_text(encoding="utf-8"))["quoted"]
+    write_json(results_path(1, "jax", "full", tmp_path), {"chapter": 1, "backend": "jax", "metrics": {"mae": 0.6}})
+    assert [reported(q["chapter"], q["metric"], q["backend"], tmp_path) == q["value"] for q in stored] == [False]
+
+
+def test_the_quote_finder_reads_the_notebooks():
+    assert _quoted_chapters(9) >= {6, 8}
+    assert _quoted_chapters(1) == set()

@@ -8,7 +8,14 @@ import pytest
 from utils.data import loaders
 from utils.tasks.labelling import split_by_position
 from utils.decoding.sampling import generate, greedy
-from utils.models.smoothing import KneserNeyLM, adaptive_bits_per_char, fit_kneser_ney, select_order
+from utils.models.smoothing import (
+    KneserNeyLM,
+    adaptive_bits_per_char,
+    adaptive_probabilities,
+    choose_order,
+    fit_kneser_ney,
+    select_order,
+)
 from utils.data.text import CharVocab
 
 TEXT = "the cat sat on the mat. the dog sat on the log. a cat and a dog met on a mat. " * 3
@@ -98,7 +105,6 @@ def test_select_order_picks_the_lowest_validation_score():
         (lambda: KneserNeyLM(2.0, VOCAB), TypeError, "order must be a whole number"),
         (lambda: KneserNeyLM(2, VOCAB, discount=0.0), ValueError, r"discount must lie in \(0, 1\]"),
         (lambda: KneserNeyLM(2, VOCAB, method="witten-bell"), ValueError, "method must be one of"),
-        (lambda: KneserNeyLM(20, 103), ValueError, "too large"),
         (lambda: KneserNeyLM(3, VOCAB).fit("at"), ValueError, "too few"),
         (lambda: KneserNeyLM(1, VOCAB).distribution("a"), ValueError, "not fitted"),
         (lambda: fit_kneser_ney(TEXT, 1, VOCAB).bits_per_char(""), ValueError, "text is empty"),
@@ -110,6 +116,11 @@ def test_select_order_picks_the_lowest_validation_score():
         (lambda: adaptive_bits_per_char(TEXT, "the cat", 2, VOCAB, block=0), ValueError,
          "block must be at least 1"),
         (lambda: adaptive_bits_per_char(TEXT, "the €", 2, VOCAB), ValueError, "not in this vocabulary"),
+        (lambda: adaptive_probabilities("at", "the", 2, VOCAB), ValueError, "too few"),
+        (lambda: select_order("the", "the", VOCAB, orders=[1, 5]), ValueError, "too few"),
+        (lambda: fit_kneser_ney(TEXT, 2, VOCAB).batch_step([0, 1], np.zeros((3, 2))), ValueError,
+         r"state must have shape \(batch, order\)"),
+        (lambda: fit_kneser_ney(TEXT, 2, VOCAB).batch_step([0, 999]), ValueError, "outside the vocabulary"),
     ],
 )
 def test_errors_say_what_is_wrong(call, error, phrase):
@@ -147,3 +158,127 @@ def test_adaptive_scoring_counts_each_block_only_after_scoring_it():
     assert adaptive == pytest.approx(expected, abs=1e-12)
     # HELD repeats itself: the second half is cheap once the first has been counted.
     assert second < first
+
+
+# The exact codes that lift the order limit --------------------------------------------------------------
+
+class _Base103KneserNey:
+    """The model as it was before the codes were lifted: every n-gram coded in base |V| as one int64.
+
+    Kept here as the reference the lifted model must equal exactly at the orders it allowed (up to
+    8 with the course's 103 characters): the same counts, discounts and interpolation, other codes.
+    """
+
+    def __init__(self, order, vocab_size, discount=None, method="kneser-ney"):
+        self.order, self.v, self.discount, self.method = order, vocab_size, discount, method
+
+    def fit(self, ids):
+        v, unique, counts, codes = self.v, [], [], np.asarray(ids, dtype=np.int64)
+        for n in range(1, self.order + 2):
+            if n > 1:
+                codes = codes[:-1] * v + ids[n - 1:]
+            keys, count = np.unique(codes, return_counts=True)
+            unique.append(keys)
+            counts.append(count)
+        self.levels = []
+        for n in range(1, self.order + 2):
+            keys, a = unique[n - 1], counts[n - 1]
+            if self.method == "kneser-ney" and n <= self.order:
+                keys, a = np.unique(unique[n] % (v**n), return_counts=True)
+            self.levels.append(self._level(keys, a))
+        return self
+
+    def _level(self, keys, a):
+        from utils.models.smoothing import _count_of_counts_discounts
+        d1, d2, d3 = _count_of_counts_discounts(a) if self.discount is None else (self.discount,) * 3
+        d = np.where(a == 1, d1, np.where(a == 2, d2, d3))
+        contexts, starts = np.unique(keys // self.v, return_index=True)
+        totals = np.add.reduceat(a, starts).astype(np.float64)
+        which = np.searchsorted(contexts, keys // self.v)
+        return keys, np.maximum(a - d, 0.0) / totals[which], contexts, np.add.reduceat(d, starts) / totals
+
+    def probabilities(self, ids, before):
+        v, full = self.v, np.concatenate([before, ids]).astype(np.int64)
+        length, start = len(full), len(before)
+        codes = [np.zeros(length, dtype=np.int64)]
+        for k in range(1, self.order + 1):
+            code = np.full(length, -1, dtype=np.int64)
+            if k < length:
+                code[k:] = codes[-1][k - 1: length - 1] * v + full[k - 1: length - 1]
+            codes.append(code)
+        p = np.full(len(ids), 1.0 / v)
+        for (keys, weight, contexts, gamma), ctx in zip(self.levels, [c[start:] for c in codes]):
+            i = np.minimum(np.searchsorted(contexts, ctx), len(contexts) - 1)
+            seen = (ctx >= 0) & (contexts[i] == ctx)
+            gram = ctx * v + ids
+            j = np.minimum(np.searchsorted(keys, gram), len(keys) - 1)
+            mixed = np.where(seen & (keys[j] == gram), weight[j], 0.0) + gamma[i] * p
+            p = np.where(seen, mixed, p)
+        return p
+
+
+COURSE = loaders.load_python_docs_text()
+COURSE_VOCAB = CharVocab(COURSE)
+
+
+@pytest.mark.parametrize("order", range(0, 9))
+@pytest.mark.parametrize("options", [{}, {"discount": 0.75}, {"method": "absolute"}])
+def test_the_lifted_model_equals_the_base_103_model_exactly_up_to_order_8(order, options):
+    train, held = COURSE_VOCAB.encode(COURSE[:40_000]), COURSE_VOCAB.encode(COURSE[40_000:43_000])
+    reference = _Base103KneserNey(order, len(COURSE_VOCAB), **options).fit(train.astype(np.int64))
+    model = KneserNeyLM(order, len(COURSE_VOCAB), **options).fit(train)
+    history = train[len(train) - order:] if order else train[:0]
+    expected = reference.probabilities(held.astype(np.int64), history.astype(np.int64))
+    np.testing.assert_array_equal(model.probabilities(held, history=train), expected)  # bit for bit
+
+
+def test_orders_past_8_fit_the_course_vocabulary_and_stay_distributions():
+    assert len(COURSE_VOCAB) ** 10 > 2**63  # order 9 counts 10-grams: a base-|V| code of 10 would overflow int64
+    text = COURSE[:20_000]
+    model = fit_kneser_ney(text, 24, COURSE_VOCAB)
+    for context in ("", "the", text[5_000:5_030], "QZQZ" * 8):
+        probs = model.distribution(context)
+        assert probs.sum() == pytest.approx(1.0, abs=1e-12) and (probs > 0).all()
+    # A 30-character stretch seen once is continued as it was: long contexts are counted exactly.
+    seen = text[10_000:10_031]
+    assert model.distribution(seen[:-1]).argmax() == COURSE_VOCAB.index[seen[-1]]
+    assert model.bits_per_char(text[10_000:10_400], history=text[:10_000]) < 0.5
+
+
+def test_select_order_scores_each_order_as_its_own_fit():
+    selection = select_order(TEXT, HELD, VOCAB, orders=[2, 9, 12])
+    for order, score in selection.bits_per_char.items():
+        assert score == pytest.approx(fit_kneser_ney(TEXT, order, VOCAB).bits_per_char(HELD, history=TEXT), abs=1e-12)
+    assert choose_order(TEXT, HELD, VOCAB, [2, 9, 12]) == (selection.best_order, selection.bits_per_char)
+
+
+def test_batch_step_gives_each_text_the_distribution_after_its_own_context():
+    model = fit_kneser_ney(TEXT, 4, VOCAB)
+    contexts = ["the c", "a", "on the m"]
+    state = np.full((len(contexts), 4), -1)  # the last 4 ids before each text's last one, -1 where none
+    for row, context in zip(state, contexts):
+        before = VOCAB.encode(context[:-1])[-4:]
+        row[4 - len(before):] = before
+    probs, state = model.batch_step(VOCAB.encode("".join(c[-1] for c in contexts)), state)
+    for k, context in enumerate(contexts):
+        np.testing.assert_allclose(probs[k], model.distribution(context), rtol=1e-12)
+    assert VOCAB.decode(state[0]) == "he c" and state[1].tolist() == [-1, -1, -1, VOCAB.index["a"]]
+    fresh, state = model.batch_step(np.array([VOCAB.index["t"]]))  # no state: the texts start here
+    np.testing.assert_allclose(fresh[0], model.distribution("t"), rtol=1e-12)
+
+
+def test_adaptive_probabilities_use_only_the_text_before_each_character():
+    text = VOCAB.encode(HELD)
+    probs = adaptive_probabilities(TEXT, text, 3, VOCAB, block=17, history=TEXT[-10:])
+    assert lm_bits(probs) == pytest.approx(adaptive_bits_per_char(TEXT, text, 3, VOCAB, block=17,
+                                                                  history=TEXT[-10:]), abs=1e-12)
+    for cut in (5, 17, 40, 60):
+        changed = text.copy()
+        changed[cut:] = VOCAB.index["Q"]  # rewrite everything from the cut on
+        after = adaptive_probabilities(TEXT, changed, 3, VOCAB, block=17, history=TEXT[-10:])
+        np.testing.assert_array_equal(after[:cut], probs[:cut])
+        assert not np.allclose(after[cut:], probs[cut:])
+
+
+def lm_bits(probs):
+    return float(-np.mean(np.log2(probs)))

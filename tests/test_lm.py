@@ -314,3 +314,132 @@ def test_fit_windows_needs_an_epoch():
     model.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     with pytest.raises(ValueError, match="epochs"):
         lm.fit_windows(model, np.arange(100) % 5, np.arange(40) % 5, 4, batch_size=4, epochs=0)
+
+
+# Mixtures, bits by bin and dynamic evaluation ----------------------------------------------------------
+
+def test_target_probabilities_are_the_softmax_of_the_true_character():
+    rng = np.random.default_rng(0)
+    logits, targets = rng.normal(size=(2, 5, 7)), rng.integers(0, 7, size=(2, 5))
+    p = lm.target_probabilities(logits, targets)
+    softmax = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    np.testing.assert_allclose(p, np.take_along_axis(softmax, targets[..., None], -1)[..., 0], rtol=1e-12)
+    assert lm.bits(p.ravel()) == pytest.approx(lm.bits_per_character(logits, targets), rel=1e-12)
+
+
+def test_the_mixture_weight_is_chosen_by_the_scores_and_mixes_linearly():
+    first = np.array([0.9, 0.9, 0.1, 0.1])  # each model is sure where the other is not
+    second = np.array([0.1, 0.1, 0.9, 0.9])
+    weight, scores = lm.choose_mixture_weight(first, second)
+    assert weight == 0.5 and scores[0.5] == pytest.approx(1.0) and len(scores) == 101
+    assert scores[0.0] == pytest.approx(lm.bits(second)) and scores[1.0] == pytest.approx(lm.bits(first))
+    np.testing.assert_allclose(lm.mixture(first, second, 0.25), 0.25 * first + 0.75 * second)
+    assert lm.choose_mixture_weight(first, first, weights=[0.2, 0.7])[0] == 0.2  # a tie: the lower weight
+
+
+@pytest.mark.parametrize(("call", "phrase"), [
+    (lambda: lm.bits([]), "non-empty 1-D"),
+    (lambda: lm.bits([0.5, 0.0]), r"probabilities in \(0, 1\]"),
+    (lambda: lm.mixture([0.5], [0.5, 0.5], 0.5), "same characters"),
+    (lambda: lm.mixture([0.5], [0.5], 1.5), "from 0 to 1"),
+    (lambda: lm.choose_mixture_weight([0.5], [0.5], weights=[]), "non-empty 1-D list"),
+    (lambda: lm.bits_by_bin({"m": [0.5, 0.5]}, [1, 2], [3, 2]), "increasing"),
+    (lambda: lm.bits_by_bin({"m": [0.5]}, [1, 2], [0, 2]), "one each"),
+    (lambda: lm.dynamic_evaluation(None, None, [1], 5, None), "at least two"),
+    (lambda: lm.dynamic_evaluation(None, None, [1, 2], 0, None), "chunk must be"),
+])
+def test_mixtures_and_bins_say_what_is_wrong(call, phrase):
+    with pytest.raises(ValueError, match=phrase):
+        call()
+
+
+def test_bits_by_bin_groups_characters_by_their_length():
+    lengths = np.array([0, 1, 2, 5, 9, 30])
+    table = lm.bits_by_bin({"a": np.full(6, 0.5), "b": np.array([1.0, 0.5, 0.25, 0.5, 0.5, 0.125])}, lengths,
+                           [0, 2, 10, 20])
+    assert table["bins"] == ["0-1", "2-9", "10-19", "20+"]
+    np.testing.assert_array_equal(table["characters"], [2, 3, 0, 1])
+    np.testing.assert_allclose(table["a"][[0, 1, 3]], 1.0)
+    np.testing.assert_allclose(table["b"][[0, 1, 3]], [0.5, 4 / 3, 3.0])
+    assert np.isnan(table["a"][2])
+
+
+class CountingModel:
+    """A toy model for dynamic evaluation: bigram counts are its weights, the last id its state."""
+
+    def __init__(self, vocab, rate):
+        self.counts, self.rate, self.calls = np.ones((vocab, vocab)), rate, []
+
+    def predict(self, inputs, state):
+        self.calls.append(("predict", int(inputs[0]), state))
+        rows = self.counts[np.asarray(inputs)]
+        return rows / rows.sum(-1, keepdims=True), int(inputs[-1])
+
+    def learn(self, inputs, targets, state):
+        self.calls.append(("learn", int(inputs[0]), state))
+        np.add.at(self.counts, (np.asarray(inputs), np.asarray(targets)), self.rate)
+
+
+def test_dynamic_evaluation_scores_each_chunk_before_learning_from_it():
+    ids = np.array([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1])
+    still, learning = CountingModel(3, 0.0), CountingModel(3, 5.0)
+    fixed = lm.dynamic_evaluation(still.predict, still.learn, ids, 4, state=None)
+    adapted = lm.dynamic_evaluation(learning.predict, learning.learn, ids, 4, state=None)
+    np.testing.assert_allclose(fixed, 1 / 3)  # nothing learned: the uniform start everywhere
+    np.testing.assert_allclose(adapted[:4], 1 / 3)  # the first chunk is scored before any learning
+    assert len(adapted) == len(ids) - 1 and (adapted[4:] > 0.5).all()  # then the repeats are cheap
+    kinds = [call[0] for call in learning.calls]
+    assert kinds == ["predict", "learn"] * 3  # chunks of 4, 4 and the last 2 targets
+    # Each learning step starts from the state its chunk was scored from; the state after it is carried.
+    assert [call[2] for call in learning.calls] == [None, None, 0, 0, 1, 1]
+
+
+def test_dynamic_evaluation_of_a_keras_model_changes_nothing_at_rate_zero_and_learns_a_repeat():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    hidden = layers.Embedding(5, 4)(inputs)
+    hidden = fused.FusedLSTM(6, return_sequences=True, dropout=0.3)(hidden)
+    logits = layers.Dense(5)(layers.Dropout(0.3)(hidden))
+    model = keras.Model(inputs, logits)
+    before = [w.copy() for w in model.get_weights()]
+    ids = np.tile([0, 3, 3, 3, 3, 3, 3, 1], 12)  # mostly 3s: one step on the output bias already helps
+    continuous = lm.target_probabilities(ops.convert_to_numpy(model(ids[None, :-1]))[0], ids[1:])
+    fixed = lm.dynamic_probabilities(model, ids, 0.0, chunk=8)
+    assert largest_difference(fixed, continuous) < 1e-5  # float32: the same model, read in chunks
+    adapted = lm.dynamic_probabilities(model, ids, 2.0, chunk=8, start=40)
+    assert len(adapted) == len(ids) - 40 and lm.bits(adapted) < lm.bits(continuous[39:]) - 0.5  # 2.3 -> 1.1
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))  # the trained model is untouched
+
+
+def test_the_adaptive_mixture_scores_each_character_from_the_text_before_it_only():
+    from utils.models.smoothing import adaptive_probabilities
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    logits = layers.Dense(6)(fused.FusedGRU(5, return_sequences=True)(layers.Embedding(6, 3)(inputs)))
+    model = keras.Model(inputs, logits)
+    train, text = np.tile([0, 1, 2, 3], 20), np.tile([0, 1, 2, 3, 4, 5, 4], 10)
+
+    def adaptive_mixture(text):
+        lstm = lm.dynamic_probabilities(model, np.concatenate([train[-8:], text]), 0.5, chunk=7, start=8)
+        counts = adaptive_probabilities(train, text, 3, 6, block=9, history=train[-8:])
+        return lm.mixture(lstm, counts, 0.4)
+
+    scored = adaptive_mixture(text)
+    for cut in (3, 9, 30, 51):
+        changed = text.copy()
+        changed[cut:] = (changed[cut:] + 1) % 6  # rewrite everything from the cut on
+        after = adaptive_mixture(changed)
+        assert largest_difference(after[:cut], scored[:cut]) < 1e-6  # float32 rounding at most
+        assert largest_difference(after[cut:], scored[cut:]) > 1e-2  # what comes later does change
+
+
+def test_adapting_model_refuses_other_architectures_and_rates():
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    dense_only = keras.Model(inputs, layers.Dense(3)(layers.Embedding(3, 2)(inputs)))
+    with pytest.raises(ValueError, match="must be Embedding, then SimpleRNN"):
+        lm.AdaptingModel(dense_only, 0.1)
+    with pytest.raises(ValueError, match="learning_rate must be a number >= 0"):
+        lm.AdaptingModel(dense_only, -1.0)
+    with pytest.raises(ValueError, match="start must be a whole number"):
+        lm.dynamic_probabilities(dense_only, np.arange(3), 0.1, start=3)

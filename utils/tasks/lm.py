@@ -9,11 +9,19 @@
 - :class:`NumpyLanguageModel` runs a trained Keras model (embedding, recurrent layers, dense
   softmax) one character at a time in NumPy, carrying the state, for sampling without
   re-reading the prefix; chapter 6 checks it against the Keras model.
+- Models compared and combined through the probability each gave the characters that came
+  (:func:`target_probabilities`, :func:`bits`): a linear :func:`mixture` of two models with its
+  weight chosen on validation text (:func:`choose_mixture_weight`), the cost of each model within
+  bins of a per-character measure (:func:`bits_by_bin`), and *dynamic evaluation* (Krause et al.
+  2018): :class:`AdaptingModel` and :func:`dynamic_evaluation` score each chunk of a text and then
+  take one gradient step on it, so the model keeps learning as it reads without ever scoring a
+  character with weights that learned from it (:func:`dynamic_probabilities`).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -349,3 +357,196 @@ def bits_with_context(logits_of: Any, ids: Any, positions: Any, context: int) ->
         raise ValueError(f"logits_of returned shape {logits.shape} for windows of shape {windows.shape}; "
                          "it must return (windows, context, vocabulary) logits.")
     return bits_per_character(logits[:, -1], targets)
+
+
+# Probabilities of the true next character: mixtures and models that adapt as they read ----------------
+
+def target_probabilities(logits: Any, targets: Any) -> np.ndarray:
+    """``softmax(logits)[target]`` at every position: the probability a model gave the character that came.
+
+    Shapes as in :func:`bits_per_character`; returns float64 of the targets' shape. Its
+    ``-log2``, averaged, is :func:`bits_per_character`.
+    """
+    logits, targets = np.asarray(logits, dtype=np.float64), np.asarray(targets)
+    bits_per_character(logits, targets)  # the same checks, with the same messages
+    return np.exp(np.take_along_axis(log_softmax(logits), targets[..., None], axis=-1)[..., 0])
+
+
+def _check_probabilities(probabilities: Any, name: str) -> np.ndarray:
+    p = np.asarray(probabilities, dtype=np.float64)
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array: the probability of each character that came, "
+                         f"got shape {p.shape}.")
+    if not np.isfinite(p).all() or (p <= 0).any() or (p > 1 + 1e-9).any():
+        raise ValueError(f"{name} must hold probabilities in (0, 1]; a model that gives a character that came "
+                         "probability 0 cannot be scored in bits.")
+    return p
+
+
+def bits(probabilities: Any) -> float:
+    """Bits per character from the probabilities of the characters that came: the mean of ``-log2 p``."""
+    return float(-np.mean(np.log2(_check_probabilities(probabilities, "probabilities"))))
+
+
+def _check_weight(weight: Any) -> float:
+    if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating, np.integer)) \
+            or not 0.0 <= weight <= 1.0:
+        raise ValueError(f"the mixture weight must be a number from 0 to 1, got {weight!r}.")
+    return float(weight)
+
+
+def mixture(first: Any, second: Any, weight: float) -> np.ndarray:
+    """``weight * first + (1 - weight) * second``: the linear mixture of two models' probabilities.
+
+    ``first`` and ``second`` are the probabilities two models gave the same characters (1-D, equal
+    lengths). A mixture of two distributions is a distribution, so this is the probability the mixed
+    model gives each character.
+    """
+    first, second = _check_probabilities(first, "first"), _check_probabilities(second, "second")
+    if first.shape != second.shape:
+        raise ValueError(f"first and second must score the same characters: got {len(first)} and {len(second)} "
+                         "probabilities.")
+    weight = _check_weight(weight)
+    return weight * first + (1.0 - weight) * second
+
+
+def choose_mixture_weight(first: Any, second: Any, weights: Any = None) -> tuple[float, dict[float, float]]:
+    """The weight of ``first`` that gives the lowest bits per character, and the score of every weight tried.
+
+    Call it on validation probabilities, then mix the test probabilities with that weight.
+    ``weights`` defaults to 0, 0.01, ..., 1 (the lower weight wins a tie).
+    """
+    grid = np.round(np.linspace(0.0, 1.0, 101), 2) if weights is None else np.asarray(weights, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0:
+        raise ValueError("weights must be a non-empty 1-D list of numbers from 0 to 1.")
+    scores = {float(w): bits(mixture(first, second, float(w))) for w in grid}
+    best = min(scores, key=lambda w: (scores[w], w))
+    return best, scores
+
+
+def bits_by_bin(probabilities: Mapping[str, Any], lengths: Any, edges: Sequence[int]) -> dict[str, Any]:
+    """Bits per character of each model within bins of ``lengths`` (say, each character's repeat length).
+
+    Bin ``k`` holds the characters with ``edges[k] <= length < edges[k + 1]`` (the last bin has no upper
+    end). Returns ``{"bins": labels, "characters": counts, name: bits per bin (NaN where empty)...}``.
+    """
+    lengths = np.asarray(lengths)
+    edges = [int(edge) for edge in edges]
+    if not edges or any(b <= a for a, b in zip(edges, edges[1:])):
+        raise ValueError(f"edges must be a non-empty increasing list of whole numbers, got {edges}.")
+    which = np.searchsorted(edges, lengths, side="right") - 1  # -1: below the first edge, left out
+    labels = [f"{a}-{b - 1}" if b - 1 > a else f"{a}" for a, b in zip(edges, edges[1:])] + [f"{edges[-1]}+"]
+    table: dict[str, Any] = {"bins": labels,
+                             "characters": np.bincount(which[which >= 0], minlength=len(edges))}
+    for name, p in probabilities.items():
+        p = _check_probabilities(p, name)
+        if p.shape != lengths.shape:
+            raise ValueError(f"{name} has {len(p)} probabilities for {len(lengths)} lengths: one each.")
+        cost = -np.log2(p)
+        table[name] = np.array([cost[which == k].mean() if (which == k).any() else np.nan
+                                for k in range(len(edges))])
+    return table
+
+
+class AdaptingModel:
+    """A copy of a trained ``Embedding -> recurrent -> Dense`` model that takes its state as input and can learn.
+
+    :meth:`predict` gives the next-character distributions of a chunk read from a given state, and
+    the state after it; :meth:`learn` takes one plain gradient step (SGD, ``learning_rate``) on the
+    chunk's cross-entropy, read from the same starting state. Dropout layers are left out (it is
+    inference) and recurrent layers copy their configuration without dropout, statefulness or
+    sequence-level masking; the weights are copies, so the trained model never changes.
+    """
+
+    def __init__(self, model: keras.Model, learning_rate: float) -> None:
+        if isinstance(learning_rate, bool) or not isinstance(learning_rate, (int, float, np.floating)) \
+                or not learning_rate >= 0:
+            raise ValueError(f"learning_rate must be a number >= 0 (0: the fixed model), got {learning_rate!r}.")
+        kinds = (keras.layers.SimpleRNN, keras.layers.LSTM, keras.layers.GRU)
+        parts = [layer for layer in model.layers if not isinstance(layer, (keras.layers.InputLayer,
+                                                                           keras.layers.Dropout))]
+        if len(parts) < 3 or not isinstance(parts[0], keras.layers.Embedding) \
+                or not isinstance(parts[-1], keras.layers.Dense) \
+                or not all(isinstance(layer, kinds) for layer in parts[1:-1]):
+            raise ValueError("the model must be Embedding, then SimpleRNN, LSTM or GRU layers, then a Dense layer "
+                             "(Dropout layers between them are allowed).")
+        ids = keras.Input(shape=(None,), dtype="int32")
+        hidden = type(parts[0]).from_config(parts[0].get_config())(ids)
+        self.state_inputs: list[Any] = []
+        state_outputs: list[Any] = []
+        copies = []
+        for layer in parts[1:-1]:
+            config = {**layer.get_config(), "stateful": False, "return_state": True, "return_sequences": True,
+                      "dropout": 0.0, "recurrent_dropout": 0.0}
+            copy = type(layer).from_config(config)
+            states = [keras.Input(shape=(layer.units,)) for _ in range(2 if isinstance(layer, keras.layers.LSTM)
+                                                                        else 1)]
+            hidden, *new_states = copy(hidden, initial_state=states)
+            self.state_inputs += states
+            state_outputs += new_states
+            copies.append(copy)
+        logits = type(parts[-1]).from_config(parts[-1].get_config())(hidden)
+        self.reader = keras.Model([ids, *self.state_inputs], [logits, *state_outputs])
+        self.learner = keras.Model([ids, *self.state_inputs], logits)  # the same layers: one set of weights
+        new_layers = [layer for layer in self.reader.layers if layer.weights]
+        for old, new in zip(parts, new_layers, strict=True):
+            new.set_weights(old.get_weights())
+        self.learner.compile(optimizer=keras.optimizers.SGD(float(learning_rate)),
+                             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        self.learning_rate = float(learning_rate)
+
+    def initial_state(self) -> list[np.ndarray]:
+        """Zero states for one sequence."""
+        return [np.zeros((1, int(state.shape[-1])), dtype="float32") for state in self.state_inputs]
+
+    def predict(self, inputs: Any, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        """The next-character distributions after each id of ``inputs`` ``(T,)`` read from ``state``: ``(T, V)``,
+        and the state after the last one."""
+        logits, *new_state = self.reader.predict_on_batch([np.asarray(inputs, dtype="int32")[None, :], *state])
+        return np.exp(log_softmax(np.asarray(logits)[0])), [np.asarray(s) for s in new_state]
+
+    def learn(self, inputs: Any, targets: Any, state: list[np.ndarray]) -> None:
+        """One SGD step on the cross-entropy of ``targets`` after ``inputs`` (both ``(T,)``), read from ``state``."""
+        if self.learning_rate > 0:
+            self.learner.train_on_batch([np.asarray(inputs, dtype="int32")[None, :], *state],
+                                        np.asarray(targets, dtype="int32")[None, :])
+
+
+def dynamic_evaluation(predict: Any, learn: Any, ids: Any, chunk: int, state: Any) -> np.ndarray:
+    """P(ids[t] | ids[:t]) for ``t = 1 .. len(ids) - 1`` from a model that learns from each chunk once it is scored.
+
+    Exercise 6.4's reference. The text is read in chunks of ``chunk`` inputs (the last may be
+    shorter). For each: ``predict(inputs, state) -> (distributions, state after)`` scores the chunk's
+    targets (the inputs shifted by one) with the weights as they are; then ``learn(inputs, targets,
+    state)`` takes a gradient step on that chunk, read from the same starting state; then the state
+    after the chunk is carried on. No character is scored by weights that have learned from it.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < 2:
+        raise ValueError("ids must be a 1-D array of at least two character ids (one input, one target).")
+    if isinstance(chunk, bool) or not isinstance(chunk, (int, np.integer)) or chunk < 1:
+        raise ValueError(f"chunk must be a whole number of at least 1, got {chunk!r}.")
+    scored = []
+    for begin in range(0, len(ids) - 1, chunk):
+        targets = ids[begin + 1: begin + 1 + chunk]
+        inputs = ids[begin: begin + len(targets)]
+        distributions, after = predict(inputs, state)
+        scored.append(np.asarray(distributions)[np.arange(len(targets)), targets])
+        learn(inputs, targets, state)
+        state = after
+    return np.concatenate(scored)
+
+
+def dynamic_probabilities(model: keras.Model, ids: Any, learning_rate: float, chunk: int = 100,
+                          start: int = 1) -> np.ndarray:
+    """P(ids[t] | ids[:t]) for ``t = start .. len(ids) - 1`` under dynamic evaluation (Krause et al. 2018).
+
+    An :class:`AdaptingModel` copy of ``model`` reads ``ids`` from a zero state in chunks of ``chunk``
+    characters and takes one SGD step of ``learning_rate`` on each chunk after scoring it
+    (:func:`dynamic_evaluation`); ``learning_rate=0`` is the fixed model read continuously. The first
+    ``start - 1`` targets (a warm-up, whose chunks the model also learns from) are not returned.
+    """
+    if isinstance(start, bool) or not isinstance(start, (int, np.integer)) or not 1 <= start < len(ids):
+        raise ValueError(f"start must be a whole number from 1 to len(ids) - 1 = {len(ids) - 1}, got {start!r}.")
+    adapting = AdaptingModel(model, learning_rate)
+    return dynamic_evaluation(adapting.predict, adapting.learn, ids, chunk, adapting.initial_state())[start - 1:]

@@ -133,6 +133,11 @@ def test_generate_text():
         (lambda: s.make_sampler("beam"), ValueError, "method must be one of"),
         (lambda: s.make_sampler("top_k"), ValueError, "needs k"),
         (lambda: s.sample(P, rng=-3), TypeError, "rng must be"),
+        (lambda: s.sample_from_logits([-np.inf] * 3, 1.0, np.random.default_rng(0)), ValueError,
+         "-inf everywhere: every id is masked out"),
+        (lambda: s.apply_temperature(logits=[[0.0, -np.inf], [-np.inf, -np.inf]]), ValueError,
+         "-inf everywhere"),
+        (lambda: s.softmax(np.full(4, -np.inf)), ValueError, "leave at least one id with a finite logit"),
     ],
 )
 def test_errors_say_what_is_wrong(call, error, phrase):
@@ -152,3 +157,67 @@ def test_known_word_share():
     assert s.known_word_share("cat", s.word_set("A CAT")) == 1.0
     with pytest.raises(ValueError, match="no words"):
         s.known_word_share("123 !!", "the cat")
+
+
+# Many samples at once, and their spread ----------------------------------------------------------------
+
+def bigram_step(table):
+    """A batched step function over a fixed table of next-id distributions (the state: nothing)."""
+    table = np.asarray(table, dtype=float)
+    return lambda last_ids, state: (table[np.asarray(last_ids)], state)
+
+
+def test_generate_batch_reads_each_prompt_then_samples_and_stops():
+    cycle = bigram_step(np.roll(np.eye(4), 1, axis=1))  # always the next id, 0 -> 1 -> 2 -> 3 -> 0
+    ids, own = s.generate_batch(cycle, [[0], [2, 3, 0, 1]], 5, s.greedy, vocab_size=4)
+    assert [row.tolist() for row in ids] == [[1, 2, 3, 0, 1], [2, 3, 0, 1, 2]]
+    np.testing.assert_allclose(np.concatenate(own), 1.0)
+    ids, _ = s.generate_batch(cycle, [[0], [3]], 9, s.greedy, vocab_size=4, stop=[3, 0])
+    assert [row.tolist() for row in ids] == [[1, 2, 3, 0], [0, 1, 2, 3, 0]]
+    assert [row.tolist() for row in s.generate_batch(cycle, [[1]], 0, vocab_size=4)[0]] == [[]]
+
+
+def test_generate_batch_matches_generate_for_one_prompt_and_reports_the_models_own_probabilities():
+    table = np.array([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3], [0.3, 0.3, 0.4]])
+    ids, own = s.generate_batch(bigram_step(table), [[0, 2]], 30, s.make_sampler("sample", temperature=0.5),
+                                vocab_size=3, rng=7)
+    single = s.generate(lambda last, state: (table[last], state), [0, 2], 30,
+                        s.make_sampler("sample", temperature=0.5), vocab_size=3, rng=7)
+    np.testing.assert_array_equal(ids[0], single)
+    previous = np.concatenate([[2], ids[0][:-1]])
+    np.testing.assert_allclose(own[0], table[previous, ids[0]])  # the model's, not the tempered, probability
+
+
+@pytest.mark.parametrize(("call", "phrase"), [
+    (lambda: s.generate_batch(bigram_step(np.eye(2)), [], 3, vocab_size=2), "prompts is empty"),
+    (lambda: s.generate_batch(bigram_step(np.eye(2)), [[]], 3, vocab_size=2), "non-empty 1-D"),
+    (lambda: s.generate_batch(bigram_step(np.eye(2)), [[5]], 3, vocab_size=2), "outside the vocabulary"),
+    (lambda: s.generate_batch(bigram_step(np.eye(2)), [[0]], -1, vocab_size=2), "length must be"),
+    (lambda: s.generate_batch(bigram_step(np.eye(3)), [[0]], 2, vocab_size=2), "expected \\(1, 2\\)"),
+    (lambda: s.spread([float("nan")]), "no values"),
+    (lambda: s.sample_measures("abc", [0.5], {"a"}), "one probability per character"),
+    (lambda: s.describe_samples(["ab"], [], "ab"), "one array of own probabilities each"),
+])
+def test_batches_and_spreads_say_what_is_wrong(call, phrase):
+    with pytest.raises((ValueError, TypeError), match=phrase):
+        call()
+
+
+def test_generate_batch_needs_a_callable():
+    with pytest.raises(TypeError, match="must be callable"):
+        s.generate_batch(None, [[0]], 2, vocab_size=2)
+    with pytest.raises(ValueError, match="vocab_size"):
+        s.generate_batch(bigram_step(np.eye(2)), [[0]], 2, vocab_size=0)
+
+
+def test_spread_and_the_measures_of_several_samples():
+    summary = s.spread([1.0, 2.0, 3.0, float("nan")])
+    assert (summary.mean, summary.sd, summary.low, summary.high, summary.count) == (2.0, 1.0, 1.0, 3.0, 3)
+    assert s.spread([4.0]).sd == 0.0
+    texts = ["the cat sat", "abababababab", "!!!!"]
+    own = [np.full(len(t), 0.5) for t in texts]
+    measures = s.describe_samples(texts, own, "the cat and the dog")
+    assert measures["model's bits/char on its sample"].mean == pytest.approx(1.0)
+    assert measures["distinct 4-grams"].low == pytest.approx(2 / 9)  # the loop "abab..."
+    words = measures["words found in training text"]
+    assert words.count == 2 and words.mean == pytest.approx((2 / 3 + 0.0) / 2)  # "!!!!" has no word

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,10 @@ def softmax(logits: Any) -> np.ndarray:
         raise ValueError(f"logits must have shape (V,) or (batch, V) with V >= 1, got shape {z.shape}.")
     if np.isnan(z).any() or np.isposinf(z).any():
         raise ValueError("logits hold NaN or +inf; every logit must be finite (-inf masks an id out).")
+    if np.isneginf(z).all(axis=-1).any():
+        raise ValueError("a row of logits is -inf everywhere: every id is masked out, so there is no "
+                         "distribution to draw from; leave at least one id with a finite logit (mask fewer "
+                         "ids).")
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
@@ -351,3 +356,128 @@ def known_word_share(generated: str, training: str | Iterable[str]) -> float:
     if not found:
         raise ValueError("generated has no words (runs of letters); generate a longer text.")
     return sum(word in known for word in found) / len(found)
+
+
+# Many samples at once, and their measures with a spread ------------------------------------------
+
+BatchStepFn = Callable[[np.ndarray, Any], tuple[np.ndarray, Any]]
+
+
+def generate_batch(
+    step_fn: BatchStepFn,
+    prompts: Sequence[Sequence[int] | np.ndarray],
+    length: int,
+    sampler: Sampler | None = None,
+    *,
+    vocab_size: int,
+    stop: Sequence[int] | None = None,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Extend every prompt by up to ``length`` ids, all read side by side by a batched model.
+
+    ``step_fn(last_ids, state) -> (probs, new_state)`` reads one id per text (``(B,)``) and returns
+    each text's next-id distribution ``(B, vocab_size)`` (``state`` is ``None`` at the start), like
+    :meth:`utils.tasks.lm.NumpyLanguageModel.step`. Prompts may differ in length: each is fed id by
+    id, and a text starts sampling once its prompt is read. A text stops after ``length`` ids, or
+    once the ids it wrote end with ``stop`` (kept in its output). ``sampler(probs, rng)`` draws a
+    batch of ids (default: plain sampling). Returns, per prompt, the ids written (int64) and the
+    probability the model gave each of them under its own distribution (before any temperature or
+    truncation), whose ``-log2`` is the model's surprise at its own text.
+    """
+    if not callable(step_fn):
+        raise TypeError(f"step_fn must be callable as step_fn(last_ids, state), got {type(step_fn).__name__}.")
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, (int, np.integer)) or vocab_size < 1:
+        raise ValueError(f"vocab_size must be a whole number >= 1, got {vocab_size!r}.")
+    if isinstance(length, bool) or not isinstance(length, (int, np.integer)) or length < 0:
+        raise ValueError(f"length must be a whole number >= 0 (how many ids to generate), got {length!r}.")
+    rows = [np.asarray(prompt) for prompt in prompts]
+    if not rows:
+        raise ValueError("prompts is empty; pass at least one prompt (a sequence of ids).")
+    for number, row in enumerate(rows):
+        if row.ndim != 1 or row.size == 0 or not np.issubdtype(row.dtype, np.integer):
+            raise ValueError(f"prompt {number} must be a non-empty 1-D sequence of whole-number ids, "
+                             f"got shape {row.shape} and dtype {row.dtype}.")
+        if row.min() < 0 or row.max() >= vocab_size:
+            raise ValueError(f"prompt {number} holds an id outside the vocabulary 0..{vocab_size - 1}; "
+                             "encode it with the model's vocabulary.")
+    ending = None if stop is None else [int(i) for i in stop]
+    sampler = sampler or (lambda probs, g: sample(probs, g))
+    generator = as_generator(rng)
+    written: list[list[int]] = [[] for _ in rows]
+    own: list[list[float]] = [[] for _ in rows]
+    done = np.full(len(rows), length == 0)
+    last, state, fed = np.array([row[0] for row in rows], dtype=np.int64), None, 1
+    while not done.all():
+        probs, state = step_fn(last, state)
+        p = check_probabilities(probs, "the probabilities step_fn returned")
+        if p.shape != (len(rows), vocab_size):
+            raise ValueError(f"step_fn returned probabilities of shape {p.shape}, expected ({len(rows)}, {vocab_size}).")
+        sampling_now = any(fed >= len(row) for row in rows)  # no draw while every text reads its prompt
+        drawn = np.asarray(sampler(p, generator)).reshape(-1) if sampling_now else last
+        for r, row in enumerate(rows):
+            if fed < len(row):
+                last[r] = row[fed]  # still reading the prompt
+                continue
+            last[r] = drawn[r]
+            if done[r]:
+                continue
+            written[r].append(int(drawn[r]))
+            own[r].append(float(p[r, drawn[r]]))
+            finished = ending is not None and written[r][-len(ending):] == ending
+            done[r] = finished or len(written[r]) >= length
+        fed += 1
+    return ([np.array(ids, dtype=np.int64) for ids in written], [np.array(q, dtype=np.float64) for q in own])
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A measure over several samples: its mean, standard deviation (``ddof=1``), lowest and highest value."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+    count: int
+
+
+def spread(values: Iterable[float]) -> Spread:
+    """The :class:`Spread` of ``values`` (NaN values, a measure a sample had nothing to give, are left out)."""
+    array = np.asarray(list(values), dtype=np.float64)
+    array = array[~np.isnan(array)]
+    if array.size == 0:
+        raise ValueError("there are no values to summarise (all are missing); generate longer samples.")
+    sd = float(array.std(ddof=1)) if array.size > 1 else 0.0
+    return Spread(float(array.mean()), sd, float(array.min()), float(array.max()), int(array.size))
+
+
+SAMPLE_MEASURES = ("model's bits/char on its sample", "distinct 4-grams", "words found in training text")
+
+
+def sample_measures(text: str, own_probabilities: Any, training_words: Iterable[str]) -> dict[str, float]:
+    """The three measures of one sample (see :data:`SAMPLE_MEASURES`): the model's bits per character on its
+    own text (from ``own_probabilities``, as :func:`generate_batch` returns them), the share of distinct
+    4-grams (low: loops) and the share of its words found in the training text (NaN if it wrote no word)."""
+    own = np.asarray(own_probabilities, dtype=np.float64)
+    if own.ndim != 1 or len(own) != len(text) or len(text) == 0:
+        raise ValueError(f"own_probabilities must hold one probability per character of the sample: got "
+                         f"{own.size} for {len(text)} characters.")
+    words = [word.lower() for word in _WORD.findall(text)]
+    known = set(training_words)
+    return {
+        SAMPLE_MEASURES[0]: float(-np.log2(own).mean()),
+        SAMPLE_MEASURES[1]: distinct_ngram_share(text, n=4),
+        SAMPLE_MEASURES[2]: sum(word in known for word in words) / len(words) if words else float("nan"),
+    }
+
+
+def describe_samples(texts: Sequence[str], own_probabilities: Sequence[Any],
+                     training: str | Iterable[str]) -> dict[str, Spread]:
+    """:func:`sample_measures` of every sample, summarised as a :class:`Spread` per measure.
+
+    ``training`` is the training text, or its :func:`word_set`.
+    """
+    if isinstance(texts, str) or len(texts) == 0 or len(texts) != len(own_probabilities):
+        raise ValueError("texts must be a non-empty list of samples, with one array of own probabilities each.")
+    words = word_set(training) if isinstance(training, str) else {str(word).lower() for word in training}
+    rows = [sample_measures(text, own, words) for text, own in zip(texts, own_probabilities)]
+    return {name: spread(row[name] for row in rows) for name in SAMPLE_MEASURES}

@@ -129,3 +129,21 @@ def test_split_by_tune_number_keeps_duplicates_together():
 def test_errors_say_what_is_wrong(call, error, phrase):
     with pytest.raises(error, match=phrase):
         call()
+
+
+def test_shuffling_pitches_within_bars_keeps_every_bar_and_moves_only_pitches():
+    tune = abc.reduce_tune(abc.split_tunes(FILE)[0])
+    for seed in range(5):
+        shuffled = abc.shuffle_pitches_within_bars(tune, seed)
+        assert abc.bar_durations(shuffled) == abc.bar_durations(tune)  # the rhythm measure cannot tell
+        assert sorted(shuffled) == sorted(tune) and shuffled.split("\n")[:3] == tune.split("\n")[:3]
+        assert '"Em"' in shuffled and "[GB]3" in shuffled and "{c}" in shuffled  # chords, graces, text stay
+    bars = abc.body(abc.shuffle_pitches_within_bars("M:4/4\nK:C\nC2 D2 E2 F2 | G4 A4 |\n", 3)).split("|")
+    assert sorted(bars[0].split()) == ["C2", "D2", "E2", "F2"][:0] + sorted(bars[0].split())
+    assert {note[0] for note in bars[0].split()} == set("CDEF") and {n[0] for n in bars[1].split()} == set("GA")
+    assert [note[1:] for note in bars[0].split()] == ["2", "2", "2", "2"]
+    assert any(abc.shuffle_pitches_within_bars(GOOD, seed) != GOOD for seed in range(3))
+
+
+def test_body_is_what_follows_the_header():
+    assert abc.body("M:6/8\nL:1/8\nK:G\nGAB cBA |\n") == "GAB cBA |\n"

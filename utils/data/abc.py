@@ -648,3 +648,55 @@ def synthesize(notes: list[Note], sample_rate: int = 16_000, bpm: float = 120.0,
     if peak > 0:
         wave *= 0.9 / peak
     return wave.astype(np.float32)
+
+
+# Controls and novelty -----------------------------------------------------------------------
+
+_SKIPPED = re.compile(r'"[^"\n]*"?|![^!\n]*!?|\+[^+\n]*\+?|\{[^}\n]*\}?|\[[^\]\n]*\]?|%[^\n]*')
+_PITCH = re.compile(r"(\^\^|\^|__|_|=)?[A-Ga-g][',]*")
+
+
+def body(tune_text: str) -> str:
+    """The body of a tune: what follows its header (``K:`` and the lines before it)."""
+    return _header_and_body(tune_text)[1]
+
+
+def shuffle_pitches_within_bars(tune_text: str, rng: np.random.Generator | int = 0) -> str:
+    """The tune with the pitches of each bar's notes in a random order, every duration where it was.
+
+    A note's pitch is its accidental, letter and octave marks; its length stays in place, as do
+    rests, chords, grace notes, annotations and bar lines. Every bar therefore lasts exactly what it
+    lasted, and :func:`valid_bar_share` cannot tell the result from the tune: a control for what a
+    rhythm measure does not see.
+    """
+    header, text = _header_and_body(tune_text)
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    spans: list[list[tuple[int, int]]] = [[]]  # the pitches' (start, end) in each bar
+    i, n = 0, len(text)
+    while i < n:
+        if (i == 0 or text[i - 1] == "\n") and _FIELD.match(text[i:text.find("\n", i) if "\n" in text[i:] else n]):
+            end = text.find("\n", i)
+            i = n if end < 0 else end  # a field line in the body
+            continue
+        skipped = _SKIPPED.match(text, i)
+        if skipped is not None and skipped.end() > i:
+            i = skipped.end()
+        elif text[i] == "|":
+            spans.append([])
+            i += 1
+        else:
+            pitch = _PITCH.match(text, i)
+            if pitch is not None:
+                spans[-1].append((pitch.start(), pitch.end()))
+                i = pitch.end()
+            else:
+                i += 1
+    pieces, last = [], 0
+    for bar in spans:
+        order = generator.permutation(len(bar)) if len(bar) > 1 else range(len(bar))
+        for (start, end), source in zip(bar, order):
+            pieces.append(text[last:start])
+            pieces.append(text[bar[source][0]:bar[source][1]])
+            last = end
+    pieces.append(text[last:])
+    return header + "".join(pieces)

@@ -29,7 +29,7 @@ from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09
 from utils.decoding.search import beam_step, choose_alpha
 from utils.tasks.forecasting import normalise_splits
 from utils.tasks.labelling import precision_recall_f1, word_start_labels
-from utils.tasks.lm import bits_per_character, bits_with_context
+from utils.tasks.lm import bits_per_character, bits_with_context, dynamic_evaluation
 from utils.models.ngram import next_char_distribution
 from utils.decoding.sampling import sample_from_logits
 from utils.decoding.seqmetrics import edit_distance
@@ -89,6 +89,7 @@ CHECKERS = [
     pytest.param(ch06.check_bits_per_character, bits_per_character, "6.1", 5, id="6.1"),
     pytest.param(ch06.check_sample_from_logits, sample_from_logits, "6.3", 9, id="6.3"),
     pytest.param(ch06.check_choose_order, choose_order, "6.2", 3, id="6.2"),
+    pytest.param(ch06.check_dynamic_evaluation, dynamic_evaluation, "6.4", 4, id="6.4"),
     pytest.param(ch07.check_decoder_io, teacher_forcing, "7.1", 4, id="7.1"),
     pytest.param(ch07.check_edit_distance, edit_distance, "7.2", 15, id="7.2"),
     pytest.param(ch07.check_build_decoder, build_decoder, "7.3", 4, id="7.3"),

@@ -313,3 +313,69 @@ def test_choose_order_mistakes_are_named(answer, phrases):
     assert message.startswith("Exercise 6.2 (choosing the n-gram order on validation data): ")
     for phrase in phrases:
         assert phrase in message, f"{phrase!r} not in {message!r}"
+
+
+# ================================================================================================
+# Exercise 6.4: dynamic evaluation
+# ================================================================================================
+
+
+def dynamic_with(predict, learn, ids, chunk, state, *, order="score first", carry=True, learn_state="start",
+                 targets_from=1, last=True, pick="targets", step=None):
+    """A learner's dynamic-evaluation loop, with one option per plausible slip."""
+    scored = []
+    stop = len(ids) - 1 if last else len(ids) - 1 - (len(ids) - 1) % chunk
+    for begin in range(0, stop, step or chunk):
+        targets = ids[begin + targets_from: begin + targets_from + chunk]
+        inputs = ids[begin: begin + len(targets)]
+        if order == "learn first":
+            learn(inputs, targets, state)
+        distributions, after = predict(inputs, state)
+        chosen = targets if pick == "targets" else inputs
+        if pick == "all":
+            scored.append(distributions)
+        else:
+            scored.append(distributions[np.arange(len(targets)), chosen])
+        if order == "score first":
+            learn(inputs, targets, after if learn_state == "end" else state)
+        if carry:
+            state = after
+    return np.concatenate(scored)
+
+
+@pytest.mark.parametrize(("options", "phrase"), [
+    ({"order": "learn first"}, "learns from a chunk before it scores it"),
+    ({"order": "never"}, "never calls learn"),
+    ({"carry": False}, "every chunk is read from the initial state"),
+    ({"learn_state": "end"}, "not the state its chunk was read from"),
+    ({"targets_from": 0}, "learn with the inputs as the targets"),
+    ({"last": False}, "calls of predict and learn"),
+    ({"pick": "inputs"}, "Pick each target's probability"),
+    ({"pick": "all"}, "whole distributions"),
+    ({"step": 3}, "chunk k holds the inputs"),
+])
+def test_dynamic_evaluation_mistakes_are_named(options, phrase):
+    from utils.checks.ch06 import check_dynamic_evaluation
+
+    def answer(predict, learn, ids, chunk, state):
+        return dynamic_with(predict, learn, ids, chunk, state, **options)
+
+    message = failure(check_dynamic_evaluation, answer)
+    assert phrase in message, message
+
+
+def test_dynamic_evaluation_passes_a_loop_written_another_way(capsys):
+    from utils.checks.ch06 import check_dynamic_evaluation
+
+    def answer(predict, learn, ids, chunk, state):
+        out, position = [], 0
+        while position < len(ids) - 1:
+            end = min(position + chunk, len(ids) - 1)
+            probabilities, new_state = predict(list(ids[position:end]), state)
+            out.extend(probabilities[k, ids[position + 1 + k]] for k in range(end - position))
+            learn(ids[position:end], ids[position + 1:end + 1], state)
+            position, state = end, new_state
+        return out
+
+    check_dynamic_evaluation(answer)
+    assert "passed all 4 checks" in capsys.readouterr().out

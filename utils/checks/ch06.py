@@ -1,15 +1,18 @@
 """Checkers for chapter 6: language models and generation.
 
 Exercise 6.1 scores logits against targets in bits per character, 6.2 (an experiment) chooses
-the order of a Kneser-Ney n-gram model on validation text, and 6.3 draws one id at a
-temperature with the learner's generator (in the notebook's order).
+the order of a Kneser-Ney n-gram model on validation text, 6.3 draws one id at a temperature
+with the learner's generator, and 6.4 writes dynamic evaluation's loop, which scores each chunk
+of a text and then lets the model learn from it (in the notebook's order).
 
 Each checker computes what the plausible wrong answers return on its inputs (nats instead of
 bits, the sum instead of the mean, the temperature after the softmax, the highest score
 instead of the lowest...) and names the one the learner's answer matches, when the input
 tells it apart from the others. The sampler is checked by its frequencies over many draws
 from seeded generators, with a tolerance that a right sampler passes with overwhelming
-probability whatever way it uses the generator.
+probability whatever way it uses the generator. The dynamic-evaluation loop runs a stand-in
+model that logs every call, so the order of scoring and learning, the chunks, the targets and
+the state handed on are each compared with the right loop's.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from utils.checks.framework import Mistake, as_array, call, checker, kind_of, named_mistake
-from utils.tasks.lm import bits_per_character
+from utils.tasks.lm import bits_per_character, dynamic_evaluation
 from utils.models.smoothing import KneserNeyLM, choose_order
 from utils.data.text import CharVocab
 
@@ -470,4 +473,148 @@ def check_choose_order(answer: Callable[..., Any]) -> int:
             raise Mistake(f"{consistent[0]} ({failed[0].upper()}{failed[1:-1]}.)" if consistent else failed)
     if failed is not None:
         raise Mistake(failed)
+    return n_checks
+
+
+# Exercise 6.4: dynamic evaluation ================================================================
+
+_DYNAMIC_VOCAB = 5
+
+
+class _RecordingModel:
+    """A stand-in for the adapting LSTM: bigram counts are its weights, the characters read so far its state.
+
+    ``predict`` tilts each distribution by the state (so a state that is not carried changes the
+    scores) and ``learn`` adds ``rate`` to the counts of the chunk's (input, target) pairs; both log
+    their calls, so that the order of the calls and the arguments can be compared with the right loop's.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.counts = np.ones((_DYNAMIC_VOCAB, _DYNAMIC_VOCAB))
+        self.rate = rate
+        self.log: list[tuple[Any, ...]] = []
+
+    @staticmethod
+    def _ids(values: Any, what: str) -> np.ndarray:
+        array = np.asarray(values)
+        if array.ndim != 1 or array.size == 0 or not np.issubdtype(array.dtype, np.integer) \
+                or array.min() < 0 or array.max() >= _DYNAMIC_VOCAB:
+            raise Mistake(f"{what} must be a non-empty 1-D array of character ids (a slice of ids); your loop "
+                          f"passed {kind_of(values)}.")
+        return array.astype(np.int64)
+
+    def predict(self, inputs: Any, state: Any) -> tuple[np.ndarray, int]:
+        x = self._ids(inputs, "the inputs given to predict")
+        if isinstance(state, (bool, np.bool_)) or not isinstance(state, (int, np.integer)):
+            raise Mistake(f"predict must get a state the model gave (the initial `state`, then the state predict "
+                          f"returned); your loop passed {kind_of(state)}.")
+        self.log.append(("predict", tuple(x.tolist()), int(state)))
+        tilt = 1.0 + 0.5 * (np.arange(_DYNAMIC_VOCAB)[None, :] == (int(state) + np.arange(len(x))[:, None])
+                            % _DYNAMIC_VOCAB)
+        rows = self.counts[x] * tilt
+        return rows / rows.sum(axis=-1, keepdims=True), int(state) + len(x)
+
+    def learn(self, inputs: Any, targets: Any, state: Any) -> None:
+        x, y = self._ids(inputs, "the inputs given to learn"), self._ids(targets, "the targets given to learn")
+        if len(x) != len(y):
+            raise Mistake(f"learn got {len(x)} inputs and {len(y)} targets: one target (the next id) per input.")
+        self.log.append(("learn", tuple(x.tolist()), tuple(y.tolist()), state))
+        np.add.at(self.counts, (x, y), self.rate)
+
+
+def _dynamic_cases() -> list[tuple[np.ndarray, int, str]]:
+    rng = np.random.default_rng(64)
+    repeating = np.array([3, 1, 4, 1, 0, 2, 3, 1, 4, 1, 0, 2, 3, 1, 4])
+    return [
+        (repeating, 4, "15 ids that repeat every 6, chunks of 4 (the last chunk holds 2 targets)"),
+        (rng.integers(0, _DYNAMIC_VOCAB, 9), 8, "9 ids in one chunk of 8 targets"),
+        (rng.integers(0, _DYNAMIC_VOCAB, 7), 1, "7 ids in chunks of 1"),
+        (repeating[:11], 20, "11 ids and a chunk longer than the text"),
+    ]
+
+
+def _describe_log(log: list[tuple[Any, ...]]) -> str:
+    return ", ".join(f"{entry[0]}({list(entry[1])})" for entry in log[:4]) + (", ..." if len(log) > 4 else "")
+
+
+def _compare_logs(got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]], initial: int, on: str) -> None:
+    if not any(entry[0] == "learn" for entry in got):
+        raise Mistake(f"your loop never calls learn: that is the fixed model. After scoring each chunk, call "
+                      f"learn(inputs, targets, state) on it ({on}).")
+    if not any(entry[0] == "predict" for entry in got):
+        raise Mistake(f"your loop never calls predict: score each chunk with predict(inputs, state) ({on}).")
+    for k, (mine, right) in enumerate(zip(got, expected)):
+        if mine == right:
+            continue
+        if mine[0] == "learn" and right[0] == "predict":
+            raise Mistake(f"your loop learns from a chunk before it scores it: the model is then scored on "
+                          f"characters it has just been trained on, a score that peeks at the answers. Call "
+                          f"predict on a chunk first, then learn from it ({on}; your calls: {_describe_log(got)}).")
+        if mine[0] == "predict" and right[0] == "learn":
+            raise Mistake(f"your loop scores the next chunk before learning from the last one: call learn on each "
+                          f"chunk right after predict scored it ({on}; your calls: {_describe_log(got)}).")
+        if mine[1] != right[1]:
+            raise Mistake(f"call {k + 1} of your loop reads the ids {list(mine[1])}, the right loop reads "
+                          f"{list(right[1])}: chunk k holds the inputs ids[k * chunk : k * chunk + chunk] (the last "
+                          f"chunk may be shorter, and its targets end at the last id) ({on}).")
+        if mine[0] == "learn" and mine[2] != right[2]:
+            if mine[2] == mine[1]:
+                raise Mistake(f"you called learn with the inputs as the targets: the targets are the next ids, "
+                              f"the inputs shifted by one, ids[begin + 1 : begin + 1 + chunk] ({on}).")
+            raise Mistake(f"call {k + 1} of your loop learns the targets {list(mine[2])}, expected {list(right[2])}: "
+                          f"the targets are the ids after the inputs, ids[begin + 1 : begin + 1 + chunk] ({on}).")
+        state_got, state_right = mine[-1], right[-1]
+        if state_got != state_right:
+            if mine[0] == "predict" and state_got == initial:
+                raise Mistake(f"every chunk is read from the initial state: carry the state, passing the state "
+                              f"that predict returned to the next chunk ({on}).")
+            if mine[0] == "learn":
+                raise Mistake(f"learn was given the state {state_got!r}, not the state its chunk was read from "
+                              f"({state_right!r}): the gradient step must read the chunk from where predict read "
+                              f"it, so pass learn the state from before the chunk and carry the new one afterwards "
+                              f"({on}).")
+            raise Mistake(f"call {k + 1} of your loop reads its chunk from the state {state_got!r}, expected "
+                          f"{state_right!r}: pass each chunk the state that predict returned for the chunk before "
+                          f"({on}).")
+    if len(got) != len(expected):
+        raise Mistake(f"your loop makes {len(got)} calls of predict and learn, the right loop {len(expected)}: one "
+                      f"predict and one learn per chunk, for every chunk until the last target ({on}).")
+
+
+@checker("6.4", "dynamic evaluation")
+def check_dynamic_evaluation(answer: Callable[..., Any]) -> int:
+    """Each chunk scored with ``predict`` from the carried state, then learned from with ``learn``."""
+    n_checks = 0
+    for ids, chunk, described in _dynamic_cases():
+        on = f"on {described}"
+        initial = 7
+        right = _RecordingModel(rate=4.0)
+        expected = dynamic_evaluation(right.predict, right.learn, ids, chunk, initial)
+        mine = _RecordingModel(rate=4.0)
+        result = call(answer, mine.predict, mine.learn, ids.copy(), chunk, initial, on=described)
+        if result is None:
+            raise Mistake("your function returned None: did you forget to `return` the probabilities?")
+        got = as_array(result, "your result")
+        if got.ndim == 2 and got.shape == (len(ids) - 1, _DYNAMIC_VOCAB):
+            raise Mistake(f"you returned the whole distributions, shape {got.shape}: return only the probability "
+                          f"of each target, distributions[np.arange(len(targets)), targets] ({on}).")
+        if got.ndim != 1:
+            raise Mistake(f"return a 1-D array, the probability of each target; you returned {kind_of(result)} "
+                          f"({on}).")
+        _compare_logs(mine.log, right.log, initial, on)
+        if len(got) != len(expected):
+            raise Mistake(f"you returned {len(got)} probabilities for {len(ids)} ids: one per target, ids[1:], so "
+                          f"{len(expected)} ({on}).")
+        if not np.allclose(got, expected, rtol=0, atol=1e-12):
+            wrong = int(np.argmax(~np.isclose(got, expected, rtol=0, atol=1e-12)))
+            begin = wrong - wrong % chunk
+            inputs = ids[begin: begin + chunk]
+            picked = mine.log[2 * (wrong // chunk)] if 2 * (wrong // chunk) < len(mine.log) else None
+            hint = ""
+            if picked is not None and wrong % chunk < len(inputs):
+                hint = (" Pick each target's probability, distributions[np.arange(len(targets)), targets], not the "
+                        "input's.")
+            raise Mistake(f"your probability of target {wrong} is {got[wrong]:.6g}, expected {expected[wrong]:.6g}: "
+                          f"each chunk's scores are the probabilities predict gave its targets.{hint} ({on}.)")
+        n_checks += 1
     return n_checks

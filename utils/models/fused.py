@@ -12,8 +12,27 @@ Limits: the fused kernel is used only without a mask, without recurrent dropout,
 default activations (tanh and sigmoid), without ``unroll``, and, for the GRU, with
 ``reset_after=True`` (PyTorch's convention). Otherwise the layer falls back to Keras's own loop,
 so the results are always those of the Keras layer; only the speed differs. Input dropout,
-``go_backwards``, ``return_state`` and ``stateful`` work on both paths. Keras's weights map onto
-PyTorch's as follows (``tests/test_fused.py`` proves the two equal with copied weights):
+``go_backwards``, ``return_state`` and ``stateful`` work on both paths.
+
+Initial states are checked on every backend before either path runs: each state is (batch, units);
+a state of one row, (1, units) or (units,), is shared by every sequence (broadcast, as Keras's
+layers do on TensorFlow and PyTorch; on JAX Keras's own layers refuse it with a type error from
+their scan, these layers broadcast it there too); any other shape, or the wrong number of states,
+is a ValueError that names the shape expected and the shape received (PyTorch's kernel would
+otherwise take a wrong-shaped state without complaint, and return a result made of whatever
+memory it read, or abort the Python process).
+
+On a GPU, PyTorch hands the kernel to cuDNN, which asks two things that a CPU does not: every
+tensor it gets (weights, inputs, states) is contiguous (it views each weight with a shape that a
+transposed tensor cannot take), and the kernel's ``train`` flag says whether autograd records the
+call (cuDNN keeps what its backward pass needs only in training mode, and refuses a backward
+pass otherwise). So weights, inputs and states are made contiguous, and the flag is
+``torch.is_grad_enabled()``, as in Keras's own torch backend, not Keras's ``training`` argument:
+a layer called with ``training=False`` inside a gradient computation (dropout off, weights still
+learning) still passes its gradients. ``training`` decides the input dropout only.
+
+Keras's weights map onto PyTorch's as follows (``tests/test_fused.py`` proves the two equal with
+copied weights):
 
 - SimpleRNN: ``weight_ih = kernel^T``, ``weight_hh = recurrent_kernel^T``, ``bias_ih = bias``,
   ``bias_hh = 0`` (the activation must be tanh).
@@ -30,6 +49,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 _TANH, _SIGMOID = keras.activations.tanh, keras.activations.sigmoid
@@ -58,10 +78,39 @@ def _dropped(layer: Any, sequences: Any, training: bool) -> Any:
 
 
 def _first_states(initial_state: Any) -> list[Any]:
-    """The initial states as (1, batch, units) copies: a stateful layer assigns its state variables
-    in place after the call, and PyTorch's autograd needs the values the kernel read."""
+    """The initial states as contiguous (1, batch, units) copies: a stateful layer assigns its state
+    variables in place after the call, and PyTorch's autograd needs the values the kernel read."""
     states = initial_state if isinstance(initial_state, (list, tuple)) else [initial_state]
-    return [ops.expand_dims(ops.copy(state), 0) for state in states]
+    return [ops.expand_dims(ops.copy(state), 0).contiguous() for state in states]
+
+
+def _checked_states(layer: Any, sequences: Any, initial_state: Any) -> list[Any]:
+    """The initial states, each (batch, units): a one-row state (1, units) or (units,) broadcast to every
+    sequence, any other shape a ValueError. Only sizes known when the layer is called are compared."""
+    states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [initial_state]
+    name, units, batch = type(layer).__name__, layer.units, sequences.shape[0]
+    sizes = layer.cell.state_size
+    count = len(sizes) if isinstance(sizes, (list, tuple)) else 1
+    if len(states) != count:
+        what = "two states, h and c," if count == 2 else "one state"
+        raise ValueError(f"{name} takes {what} each of shape (batch, units) = ({batch}, {units}); "
+                         f"it was given {len(states)}: pass initial_state=[...] with {count}.")
+    checked = []
+    for state in states:
+        shape = tuple(np.shape(state))  # a tensor's own shape (None: a size not known yet), or an array's
+        rows = shape[0] if len(shape) == 2 else 1
+        fits = (len(shape) in (1, 2) and shape[-1] in (units, None)
+                and (rows in (1, None) or batch is None or rows == batch))
+        if not fits:
+            raise ValueError(f"{name} was given an initial state of shape {shape}; each state must be "
+                             f"(batch, units) = ({batch}, {units}) for these inputs, or (1, {units}) for one "
+                             "state shared by every sequence.")
+        if len(shape) == 1:
+            state = ops.reshape(state, (1, units))
+        if rows == 1 and batch != 1:  # one state for every sequence, as Keras's layers broadcast it
+            state = ops.broadcast_to(state, (ops.shape(sequences)[0], units))
+        checked.append(state)
+    return checked
 
 
 def _outputs(layer: Any, outputs: Any, states: list[Any]) -> tuple[Any, Any, list[Any]]:
@@ -73,12 +122,19 @@ def _outputs(layer: Any, outputs: Any, states: list[Any]) -> tuple[Any, Any, lis
 
 
 class _Fused:
-    """What the three fused layers share: when to fuse, the input dropout, the direction, the outputs."""
+    """What the three fused layers share: the state check, when to fuse, the input dropout, the direction,
+    the outputs."""
+
+    def call(self, sequences: Any, initial_state: Any = None, mask: Any = None,
+             training: bool = False) -> Any:
+        if initial_state is not None:
+            initial_state = _checked_states(self, sequences, initial_state)
+        return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
 
     def _can_fuse(self, mask: Any) -> bool:
         return _fusable(self, mask)
 
-    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any]) -> tuple[Any, list[Any]]:
         raise NotImplementedError  # each layer calls its own PyTorch kernel
 
     def inner_loop(self, sequences: Any, initial_state: Any, mask: Any, training: bool = False) -> Any:
@@ -90,19 +146,30 @@ class _Fused:
         inputs = _dropped(self, sequences, training)
         if self.go_backwards:
             inputs = torch.flip(inputs, dims=[1])
-        outputs, states = self._kernel(torch, inputs, _first_states(initial_state), training)
+        outputs, states = self._kernel(torch, inputs.contiguous(), _first_states(initial_state))
         return _outputs(self, outputs, states)
+
+
+def _contiguous(tensors: list[Any]) -> list[Any]:
+    """Each weight as a contiguous tensor: cuDNN views each weight with its own shape (see the module doc)."""
+    return [tensor.contiguous() for tensor in tensors]
+
+
+def _recording(torch: Any) -> bool:
+    """The kernel's train flag: whether autograd records this call, whatever Keras's ``training`` says."""
+    return torch.is_grad_enabled()
 
 
 @keras.saving.register_keras_serializable(package="course")
 class FusedSimpleRNN(_Fused, keras.layers.SimpleRNN):
     """``keras.layers.SimpleRNN`` that runs PyTorch's fused tanh RNN kernel on the torch backend."""
 
-    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any]) -> tuple[Any, list[Any]]:
         cell = self.cell
-        weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value,
-                   torch.zeros_like(cell.bias.value)]
-        outputs, h_n = torch.rnn_tanh(inputs, states[0], weights, True, 1, 0.0, training, False, True)
+        weights = _contiguous([cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value,
+                               torch.zeros_like(cell.bias.value)])
+        outputs, h_n = torch.rnn_tanh(inputs, states[0], weights, True, 1, 0.0, _recording(torch), False,
+                                      True)
         return outputs, [h_n[0]]
 
 
@@ -110,11 +177,12 @@ class FusedSimpleRNN(_Fused, keras.layers.SimpleRNN):
 class FusedLSTM(_Fused, keras.layers.LSTM):
     """``keras.layers.LSTM`` that runs PyTorch's fused LSTM kernel on the torch backend (see module doc)."""
 
-    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any]) -> tuple[Any, list[Any]]:
         cell = self.cell
-        weights = [cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value,
-                   torch.zeros_like(cell.bias.value)]
-        outputs, h_n, c_n = torch.lstm(inputs, tuple(states), weights, True, 1, 0.0, training, False, True)
+        weights = _contiguous([cell.kernel.value.T, cell.recurrent_kernel.value.T, cell.bias.value,
+                               torch.zeros_like(cell.bias.value)])
+        outputs, h_n, c_n = torch.lstm(inputs, tuple(states), weights, True, 1, 0.0, _recording(torch), False,
+                                       True)
         return outputs, [h_n[0], c_n[0]]
 
 
@@ -131,11 +199,11 @@ class FusedGRU(_Fused, keras.layers.GRU):
     def _can_fuse(self, mask: Any) -> bool:
         return _fusable(self, mask) and self.cell.reset_after
 
-    def _kernel(self, torch: Any, inputs: Any, states: list[Any], training: bool) -> tuple[Any, list[Any]]:
+    def _kernel(self, torch: Any, inputs: Any, states: list[Any]) -> tuple[Any, list[Any]]:
         cell, units = self.cell, self.units
         bias = cell.bias.value  # (2, 3d): input bias, recurrent bias
-        weights = [_gru_blocks(cell.kernel.value, units, torch).T,
-                   _gru_blocks(cell.recurrent_kernel.value, units, torch).T,
-                   _gru_blocks(bias[0], units, torch), _gru_blocks(bias[1], units, torch)]
-        outputs, h_n = torch.gru(inputs, states[0], weights, True, 1, 0.0, training, False, True)
+        weights = _contiguous([_gru_blocks(cell.kernel.value, units, torch).T,
+                               _gru_blocks(cell.recurrent_kernel.value, units, torch).T,
+                               _gru_blocks(bias[0], units, torch), _gru_blocks(bias[1], units, torch)])
+        outputs, h_n = torch.gru(inputs, states[0], weights, True, 1, 0.0, _recording(torch), False, True)
         return outputs, [h_n[0]]

@@ -158,6 +158,48 @@ def test_states_must_be_given_with_one_row_per_input():
         search.greedy_decode(lambda t, s: (np.zeros(len(t)), s), [np.zeros((2, 1))], max_length=3)
 
 
+DECODERS = [search.greedy_decode,
+            lambda step, states, **kw: search.beam_search(step, states, beam_width=2, **kw)]
+
+
+def test_states_given_as_one_array_are_a_clear_error():
+    # One (3, 4) array would be read as 3 states of 4 rows: 4 inputs decoded from the wrong states.
+    for decode in DECODERS:
+        with pytest.raises(TypeError, match=r"initial states must be a list of arrays.*one ndarray of shape "
+                                            r"\(3, 4\): wrap a single state as \[state\]"):
+            decode(table_step, np.zeros((3, 4)), max_length=3)
+    with pytest.raises(ValueError, match=r"arrays with one row per input; got a number"):
+        search.greedy_decode(table_step, [np.zeros((2, 1)), 0.0], max_length=3)
+
+
+def test_a_step_function_that_returns_its_states_as_one_array_or_too_few_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"states the step function returns must be a list of arrays"):
+        search.greedy_decode(lambda t, s: (table_step(t, s)[0], s[0]), [np.zeros((2, 1))], max_length=3)
+    with pytest.raises(ValueError, match=r"returned 1 states for the 2 it was given"):
+        search.beam_search(lambda t, s: (table_step(t, s)[0], s[:1]), [np.zeros((2, 1))] * 2, beam_width=2,
+                           max_length=3)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_step_function_returning_nan_is_a_clear_error(bad):
+    def step(tokens, states):
+        log_probs, states = table_step(tokens, states)
+        log_probs[-1, 2] = bad  # one entry of the last row
+        return log_probs, states
+
+    for decode in DECODERS:
+        with pytest.raises(ValueError, match=r"returned NaN or \+inf log-probabilities \(row [13]: 1 of 6\)"):
+            decode(step, [np.zeros((2, 1))], max_length=3)
+
+
+@pytest.mark.parametrize("alpha", [np.nan, np.inf, "1", None, True])
+def test_a_length_normalisation_that_is_not_a_finite_number_is_a_clear_error(alpha):
+    with pytest.raises(ValueError, match=r"alpha must be a finite number"):
+        search.beam_search(table_step, [np.zeros((1, 1))], beam_width=2, max_length=5, alpha=alpha)
+    with pytest.raises(ValueError, match=r"alpha must be a finite number"):
+        search.normalised(np.zeros(2), np.ones(2), alpha)
+
+
 # choose_alpha ===================================================================================
 
 def _decoder_by_alpha(outputs_by_alpha):

@@ -38,3 +38,22 @@ def test_by_bin():
     assert table["pairs"].tolist() == [2, 2]
     with pytest.raises(ValueError, match="holds no pair"):
         seqmetrics.by_bin(["a"], ["a"], [0], ["x", "y"])
+
+
+@pytest.mark.parametrize("metric", [seqmetrics.exact_match, seqmetrics.character_error_rate,
+                                    lambda o, r: seqmetrics.by_bin(o, r, [0] * len(r), ["all"])])
+def test_metrics_refuse_a_string_where_a_list_is_expected_and_non_strings(metric):
+    # Two strings would be scored character by character: "abc" against "abd" as three pairs.
+    with pytest.raises(TypeError, match=r"outputs is one string \('abc'\); give a list of strings"):
+        metric("abc", "abd")
+    with pytest.raises(TypeError, match=r"references is one string"):
+        metric(["abc"], "abc")
+    with pytest.raises(TypeError, match=r"outputs\[1\] is int 7, not a string.*decode token ids"):
+        metric(["one", 7], ["one", "seven"])
+    with pytest.raises(TypeError, match=r"references\[0\] is NoneType None"):
+        metric(["one"], [None])
+
+
+def test_edit_distance_refuses_what_is_not_a_sequence():
+    with pytest.raises(TypeError, match=r"b is int 5; the edit distance compares two sequences"):
+        seqmetrics.edit_distance("five", 5)

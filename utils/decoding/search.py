@@ -39,11 +39,37 @@ class Decoded:
     finished: np.ndarray
 
 
+def _check_states(states: Sequence[np.ndarray], whose: str, row: str) -> None:
+    """A clear error unless ``states`` is a list (or tuple) of arrays: one array would be read row by row."""
+    if not isinstance(states, (list, tuple)):
+        shape = f" of shape {np.shape(states)}" if hasattr(states, "shape") else ""
+        raise TypeError(f"{whose} must be a list of arrays, one per decoder state, each with one row per "
+                        f"{row}; got one {type(states).__name__}{shape}: wrap a single state as [state].")
+    if any(np.ndim(state) == 0 for state in states):
+        raise ValueError(f"{whose} must be arrays with one row per {row}; got a number among them "
+                         f"(shapes {[np.shape(state) for state in states]}).")
+
+
+def _finite_number(alpha: object) -> bool:
+    return (isinstance(alpha, (int, float, np.integer, np.floating)) and not isinstance(alpha, bool)
+            and bool(np.isfinite(alpha)))
+
+
+def _check_alpha(alpha: float) -> float:
+    """``alpha`` as a float, or a clear error when it is not a finite number (NaN would rank every
+    hypothesis as NaN, and the first would win whatever its score)."""
+    if not _finite_number(alpha):
+        raise ValueError(f"alpha must be a finite number (0: rank by the score, 1: by the score per token); "
+                         f"got {alpha!r}.")
+    return float(alpha)
+
+
 def _check_arguments(states: Sequence[np.ndarray], max_length: int, beam_width: int = 1) -> int:
     if isinstance(max_length, bool) or not isinstance(max_length, (int, np.integer)) or max_length < 1:
         raise ValueError(f"max_length must be a whole number of at least 1, got {max_length!r}.")
     if isinstance(beam_width, bool) or not isinstance(beam_width, (int, np.integer)) or beam_width < 1:
         raise ValueError(f"beam_width must be a whole number of at least 1, got {beam_width!r}.")
+    _check_states(states, "the initial states", "input")
     if len(states) == 0:
         raise ValueError("give the decoder's initial states (a list of arrays, one row per input).")
     n = len(states[0])
@@ -54,12 +80,24 @@ def _check_arguments(states: Sequence[np.ndarray], max_length: int, beam_width: 
 
 def _log_probs(step: StepFunction, tokens: np.ndarray, states: list[np.ndarray]
                ) -> tuple[np.ndarray, list[np.ndarray]]:
-    log_probs, states = step(tokens, states)
+    log_probs, new_states = step(tokens, states)
     log_probs = np.asarray(log_probs, dtype=np.float64)
     if log_probs.ndim != 2 or log_probs.shape[0] != len(tokens):
         raise ValueError(f"the step function returned log-probabilities of shape {log_probs.shape}, "
                          f"expected ({len(tokens)}, vocabulary size).")
-    return log_probs, [np.asarray(s) for s in states]
+    invalid = np.isnan(log_probs) | (log_probs == np.inf)
+    if invalid.any():
+        row = int(np.argmax(invalid.any(axis=1)))
+        raise ValueError(f"the step function returned NaN or +inf log-probabilities (row {row}: "
+                         f"{np.count_nonzero(invalid[row])} of {log_probs.shape[1]}); a log-probability is a "
+                         "finite number <= 0, or -inf for an impossible token. A model whose loss became "
+                         "NaN in training gives NaN: retrain it (lower the learning rate, or clip the "
+                         "gradients).")
+    _check_states(new_states, "the states the step function returns", "hypothesis")
+    if len(new_states) != len(states):
+        raise ValueError(f"the step function returned {len(new_states)} states for the {len(states)} it was "
+                         "given: return the new value of every state, in the order they came.")
+    return log_probs, [np.asarray(s) for s in new_states]
 
 
 def greedy_decode(step: StepFunction, states: Sequence[np.ndarray], *, max_length: int) -> Decoded:
@@ -89,7 +127,7 @@ def _trimmed(row: np.ndarray) -> np.ndarray:
 
 def normalised(scores: np.ndarray, lengths: np.ndarray, alpha: float) -> np.ndarray:
     """Scores divided by ``lengths ** alpha`` (the ranking of length-normalised beam search)."""
-    return np.asarray(scores) / np.maximum(np.asarray(lengths), 1) ** alpha
+    return np.asarray(scores) / np.maximum(np.asarray(lengths), 1) ** _check_alpha(alpha)
 
 
 def beam_step(scores: np.ndarray, log_probs: np.ndarray, finished: np.ndarray, beam_width: int
@@ -121,7 +159,7 @@ def beam_search(step: StepFunction, states: Sequence[np.ndarray], *, beam_width:
     With ``beam_width=1`` it is greedy decoding, token for token.
     """
     n = _check_arguments(states, max_length, beam_width)
-    k = int(beam_width)
+    alpha, k = _check_alpha(alpha), int(beam_width)
     # Every input's states, repeated once per beam: row b * k + j is beam j of input b.
     states = [np.repeat(np.asarray(s), k, axis=0) for s in states]
     scores = np.full((n, k), -np.inf)
@@ -166,8 +204,7 @@ def choose_alpha(decode: Decoder, sources: Sequence[str], references: Sequence[s
     alphas = list(alphas)
     if not alphas:
         raise ValueError("give at least one alpha to choose from, for example (0.0, 0.5, 1.0).")
-    if not all(isinstance(a, (int, float, np.integer, np.floating)) and not isinstance(a, bool) and np.isfinite(a)
-               for a in alphas):
+    if not all(_finite_number(alpha) for alpha in alphas):
         raise ValueError(f"every alpha must be a finite number; got {alphas!r}.")
     scores = {float(alpha): exact_match(list(decode(sources, float(alpha))), references) for alpha in alphas}
     best = max(scores, key=lambda alpha: (scores[alpha], -alpha))

@@ -18,6 +18,10 @@ import pandas as pd
 
 def edit_distance(a: Sequence, b: Sequence) -> int:
     """The Levenshtein distance between ``a`` and ``b`` (strings or sequences of tokens)."""
+    for name, sequence in (("a", a), ("b", b)):
+        if not hasattr(sequence, "__len__") or not hasattr(sequence, "__getitem__"):
+            raise TypeError(f"{name} is {type(sequence).__name__} {sequence!r}; the edit distance compares "
+                            "two sequences (strings, or lists of tokens).")
     previous = np.arange(len(b) + 1)  # distances from the empty prefix of a to each prefix of b
     for i, item in enumerate(a, start=1):
         current = np.empty_like(previous)
@@ -29,6 +33,15 @@ def edit_distance(a: Sequence, b: Sequence) -> int:
 
 
 def _checked(outputs: Sequence[str], references: Sequence[str]) -> None:
+    for name, texts in (("outputs", outputs), ("references", references)):
+        if isinstance(texts, (str, bytes)):
+            raise TypeError(f"{name} is one string ({texts[:30]!r}); give a list of strings, one per pair "
+                            f"(a single pair as [{name[:-1]}]): a string would be scored character by "
+                            "character.")
+        wrong = next(((i, text) for i, text in enumerate(texts) if not isinstance(text, str)), None)
+        if wrong is not None:
+            raise TypeError(f"{name}[{wrong[0]}] is {type(wrong[1]).__name__} {wrong[1]!r}, not a string: "
+                            "the metrics compare texts (decode token ids with the vocabulary first).")
     if len(outputs) != len(references):
         raise ValueError(f"{len(outputs)} outputs for {len(references)} references: give one output per reference.")
     if len(references) == 0:

@@ -234,6 +234,8 @@ class _MainText(HTMLParser):
     _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
              "wbr"}
     _SKIP = {"script", "style", "svg", "noscript"}
+    # The theme's buttons, table of contents and footer inside the main block are not the page's text.
+    _SKIP_CLASSES = {"bd-header-article", "bd-sidebar-secondary", "prev-next-area", "bd-footer-article"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -248,7 +250,8 @@ class _MainText(HTMLParser):
         if self.depth == 0:
             if values.get("role") != "main":
                 return
-        if tag in self._SKIP or self.skipping:
+        theme_part = self._SKIP_CLASSES & set((values.get("class") or "").split())
+        if tag in self._SKIP or self.skipping or theme_part:
             self.skipping += 1
             return
         self.depth += 1

@@ -196,7 +196,8 @@ def test_only_a_quick_build_gets_a_banner_and_a_title_that_say_so() -> None:
 
 
 def test_the_main_text_of_a_page_keeps_its_text_and_ids_and_drops_scripts() -> None:
-    page = ('<html><body><nav id="nav">menu</nav><main id="main-content" role="main"><section id="s-1">'
+    page = ('<html><body><nav id="nav">menu</nav><main id="main-content" role="main">'
+            '<div class="bd-header-article"><button>Light Dark</button></div><section id="s-1">'
             '<h1>Title &amp; more</h1><script>var x = 1;</script><p>Some <em>text</em><br>here</p>'
             '<img src="a.png">'
             '<svg><path d="M0"/></svg></section></main><footer>foot</footer></body></html>')

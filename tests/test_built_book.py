@@ -42,6 +42,24 @@ def test_no_chapter_writes_to_stderr_in_quick_mode() -> None:
     assert {name: lines for name, lines in written.items() if lines} == {}
 
 
+def _bare_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_cell_shows_a_bare_number_as_its_value() -> None:
+    """A check's return value (say 2.68e-07) shown again under the line the check printed is noise:
+    such a call ends with `;`."""
+    shown = {copy.name: [index for index, cell in enumerate(nbformat.read(copy, as_version=4).cells)
+                         for output in cell.get("outputs", []) if output.get("output_type") == "execute_result"
+                         and _bare_number(str(output.get("data", {}).get("text/plain", "")))]
+             for copy in _copies()}
+    assert {name: cells for name, cells in shown.items() if cells} == {}
+
+
 def test_every_chapter_page_exists_with_its_figures_and_no_error_output() -> None:
     assert book.verify(book.BOOK / "html", _copies(), RUN.split("-", 1)[0]) == []
 

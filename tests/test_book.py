@@ -401,3 +401,16 @@ def test_a_heading_inside_a_markdown_cell_starts_a_slide_of_its_own() -> None:
                                                                  "### 7.1 Detail"]
     assert [c.metadata["slideshow"]["slide_type"] for c in cut.cells] == ["slide", "-", "slide", "subslide"]
     assert len({c.get("id") for c in cut.cells}) == 4
+
+
+def test_a_long_markdown_cell_is_cut_between_its_blocks_never_inside_a_fence_or_an_equation() -> None:
+    paragraphs = [f"Paragraph {i}: " + "words that run on " * 20 for i in range(8)]
+    fence = "```python\nx = 1\n\ny = 2\n```"
+    equation = "$$\na = b\n\n+ c\n$$"
+    table = "| a | b |\n| --- | --- |\n| 1 | 2 |"
+    source = "\n\n".join(paragraphs[:3] + [fence] + paragraphs[3:6] + [equation, table] + paragraphs[6:])
+    pieces = slides.split_markdown(new_markdown_cell(source), slides.USABLE_HEIGHT)
+    assert len(pieces) > 1 and "\n\n".join(piece.source for piece in pieces) == source
+    assert any(fence in piece.source for piece in pieces) and any(equation in piece.source for piece in pieces)
+    assert all(slides.markdown_height(piece.source) <= slides.USABLE_HEIGHT for piece in pieces)
+    assert slides.markdown_height(table) < slides.markdown_height(paragraphs[0])

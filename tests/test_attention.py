@@ -171,3 +171,76 @@ def test_the_notebook_layers_equal_the_utils_layers(notebook_definition):
     course_context, course_weights = course(query, key, value, key_mask=mask)
     np.testing.assert_allclose(_numpy(course_context), _numpy(context), atol=TOLERANCE)
     np.testing.assert_allclose(_numpy(course_weights), _numpy(weights), atol=TOLERANCE)
+
+
+# Bad input is a sentence, not a backend traceback ==================================================
+
+def test_a_mask_that_does_not_fit_the_scores_is_a_clear_error():
+    query, key, value, mask = _inputs()
+    scores = np.random.default_rng(8).normal(size=(3, 5, 7)).astype("float32")
+    too_long = np.concatenate([mask, np.ones((3, 1), bool)], axis=1)  # one position more than the keys
+    for call in (lambda: attention.masked_softmax(scores, too_long),
+                 lambda: attention.attend(scores, value, too_long)):
+        with pytest.raises(ValueError, match=r"a mask of shape \(3, 8\) does not fit scores of shape "
+                                             r"\(3, 5, 7\)"):
+            call()
+    with pytest.raises(ValueError, match=r"key mask has shape \(3, 8\); it must be .* = \(3, 7\)"):
+        attention.MultiplicativeAttention("general")(query, key, value, key_mask=too_long)
+
+
+def test_values_of_another_length_than_the_keys_are_a_clear_error():
+    query, key, value, mask = _inputs(query_depth=4)
+    scores = np.random.default_rng(8).normal(size=(3, 5, 7)).astype("float32")
+    message = r"the values have 6 positions and the keys 7.*as many positions as the keys"
+    for call in (lambda: attention.attend(scores, value[:, :6]),
+                 lambda: attention.AdditiveAttention(4)(query, key, value[:, :6], key_mask=mask),
+                 lambda: attention.MultiplicativeAttention()(query, key, value[:, :6])):
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_a_depth_other_than_the_one_built_for_is_a_clear_error():
+    query, key, value, _ = _inputs(query_depth=6, key_depth=4)
+    wider_query, wider_key = np.concatenate([query, query], -1), np.concatenate([key, key], -1)
+    for layer in (attention.AdditiveAttention(4, name="luong"),
+                  attention.MultiplicativeAttention("general", name="luong")):
+        layer(query, key, value)
+        with pytest.raises(ValueError, match=r"luong was built for queries of depth 6, and was given "
+                                             r"queries of shape \(3, 5, 12\).*call it with depth 6"):
+            layer(wider_query, key, value)
+        with pytest.raises(ValueError, match=r"built for keys of depth 4.*\(3, 7, 8\)"):
+            layer(query, wider_key, value)
+
+
+# dtype="float64" ====================================================================================
+
+def _float64_result():
+    """The dtype a float64 Keras layer computes in on this backend: float64, except on JAX, where Keras
+    (without JAX's 64-bit switch) computes in float32 whatever the layer's dtype."""
+    return keras.backend.standardize_dtype(layers.Dense(1, dtype="float64")(np.ones((1, 1))).dtype)
+
+
+def _tolerance(dtype):
+    return 1e-12 if dtype == "float64" else TOLERANCE
+
+
+@pytest.mark.parametrize("layer", [
+    lambda: attention.AdditiveAttention(8, dtype="float64"),
+    lambda: attention.MultiplicativeAttention("general", scaled=True, dtype="float64"),
+], ids=["additive", "general"])
+def test_a_float64_layer_has_float64_weights_and_computes_in_float64(layer):
+    query, key, value, mask = (x.astype("float64") for x in _inputs(seed=9))
+    ours = layer()
+    context, weights = ours(query, key, value, key_mask=mask)
+    assert ours.weights and {w.dtype for w in ours.weights} == {"float64"}
+    assert {keras.backend.standardize_dtype(t.dtype) for t in (context, weights)} == {_float64_result()}
+    # The same layer in NumPy's float64: equal to float64 rounding where the backend computes in float64.
+    if isinstance(ours, attention.AdditiveAttention):
+        w1, w2, v = (_numpy(w) for w in (ours.query_projection.kernel, ours.key_projection.kernel, ours.v))
+        scores = np.stack([attention.additive_scores(query[b], key[b], w1, w2, v) for b in range(3)])
+    else:
+        scores = query @ np.swapaxes(key @ _numpy(ours.key_kernel), 1, 2) / np.sqrt(6)
+    expected = np.where(mask[:, None, :], np.exp(scores - scores.max(-1, keepdims=True)), 0.0)
+    expected /= expected.sum(-1, keepdims=True)
+    np.testing.assert_allclose(_numpy(weights), expected, atol=_tolerance(_float64_result()))
+    np.testing.assert_allclose(_numpy(context), expected @ value, atol=_tolerance(_float64_result()))

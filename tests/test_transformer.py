@@ -481,3 +481,130 @@ def test_the_notebook_blocks_equal_the_utils_blocks(block, notebook_definition, 
     assert [w.shape for w in theirs.get_weights()] == [w.shape for w in ours.get_weights()]
     _copy_weights(ours, theirs, 50)
     assert largest_difference(run(theirs), run(ours)) <= TOLERANCE
+
+
+# --- bad input is a sentence, not a backend traceback ----------------------------------------------------
+
+def _built_attention():
+    layer = transformer.MultiHeadAttention(2, 4, name="mha")
+    layer(_normal((3, 4, 8), 1), _normal((3, 6, 8), 2))
+    return layer
+
+
+@pytest.mark.parametrize("mask_shape", [(3, 4, 7), (3, 5, 6), (4, 4, 6), (3, 7), (5, 6), (3, 1, 4, 6), (6,)])
+def test_an_attention_mask_of_the_wrong_shape_is_a_clear_error(mask_shape):
+    query, memory = _normal((3, 4, 8), 1), _normal((3, 6, 8), 2)
+    with pytest.raises(ValueError, match=rf"the attention mask has shape \({mask_shape[0]},.*it must be "
+                                         r"\(batch, queries, keys\) = \(3, 4, 6\).*padding_mask"):
+        _built_attention()(query, memory, attention_mask=np.ones(mask_shape, dtype=bool))
+
+
+def test_attention_masks_that_broadcast_are_accepted():
+    query, memory = _normal((3, 4, 8), 1), _normal((3, 6, 8), 2)
+    layer, keys = _built_attention(), _key_mask([6, 3, 1], 6)
+    full = _numpy(layer(query, memory, attention_mask=np.broadcast_to(keys[:, None, :], (3, 4, 6))))
+    assert largest_difference(layer(query, memory, attention_mask=keys[:, None, :]), full) == 0.0
+    everywhere = layer(query, memory, attention_mask=np.ones((4, 6), bool))
+    assert largest_difference(everywhere, layer(query, memory)) == 0.0
+
+
+def test_a_depth_other_than_the_one_built_for_is_a_clear_error():
+    query, memory = _normal((3, 4, 8), 1), _normal((3, 6, 8), 2)
+    layer = _built_attention()
+    with pytest.raises(ValueError, match=r"mha was built for queries of depth 8, and was given queries of "
+                                         r"shape \(3, 4, 6\) \(depth 6\): call it with depth 8"):
+        layer(query[..., :6], memory)
+    with pytest.raises(ValueError, match=r"built for keys of depth 8"):
+        layer(query, memory, key=memory[..., :4])
+    with pytest.raises(ValueError, match=r"built for values of depth 8"):
+        layer(query, memory[..., :4], key=memory)
+
+
+def test_a_key_and_a_value_of_different_lengths_are_a_clear_error():
+    query, memory = _normal((3, 4, 8), 1), _normal((3, 6, 8), 2)
+    with pytest.raises(ValueError, match=r"the values have 5 positions and the keys 6"):
+        _built_attention()(query, memory[:, :5], key=memory)
+    with pytest.raises(ValueError, match=r"the values have 5 positions and the keys 6"):
+        transformer.scaled_dot_product_attention(query, memory, memory[:, :5])
+
+
+def test_scaled_dot_product_attention_refuses_masks_and_depths_that_do_not_fit():
+    query, memory = _normal((3, 4, 8), 1), _normal((3, 6, 8), 2)
+    for shape in [(4, 7), (5, 6), (3, 4, 7), (2, 4, 6), (1, 3, 4, 6)]:
+        with pytest.raises(ValueError, match=rf"the mask has shape \({shape[0]}, .*\(queries, keys\) = "
+                                             r"\(4, 6\)"):
+            transformer.scaled_dot_product_attention(query, memory, memory, np.ones(shape, dtype=bool))
+    with pytest.raises(ValueError, match=r"the query has depth 8 and the key 6.*same depth"):
+        transformer.scaled_dot_product_attention(query, memory[..., :6], memory)
+
+
+def test_key_masks_one_position_too_long_are_a_clear_error():
+    x, memory = _normal((3, 5, 8), 3), _normal((3, 6, 8), 2)
+    message = r"the key mask has shape \(3, {}\); it must be \(batch, key positions\) = \(3, {}\)"
+    with pytest.raises(ValueError, match=message.format(6, 5)):
+        transformer.EncoderBlock(8, 2, 16)(x, key_mask=np.ones((3, 6), bool))
+    with pytest.raises(ValueError, match=message.format(7, 6)):
+        transformer.DecoderBlock(8, 2, 16)(x, memory, memory_mask=np.ones((3, 7), bool))
+    with pytest.raises(ValueError, match=message.format(6, 5)):
+        transformer.TokenAndPosition(13, 8, 16)(np.ones((3, 5), "int32"), key_mask=np.ones((3, 6), bool))
+    with pytest.raises(ValueError, match=message.format(6, 5)):
+        transformer.padding_mask(np.ones((3, 6), bool), x)
+
+
+# --- dtype="float64" -------------------------------------------------------------------------------------
+
+def _float64_result():
+    """The dtype a float64 Keras layer computes in on this backend: float64, except on JAX, where Keras
+    (without JAX's 64-bit switch) computes in float32 whatever the layer's dtype."""
+    return keras.backend.standardize_dtype(layers.Dense(1, dtype="float64")(np.ones((1, 1))).dtype)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_float64_multi_head_attention_equals_keras_in_float64(case):
+    query, value, kwargs = _case(case)
+    query, value = query.astype("float64"), value.astype("float64")
+    keras.utils.set_random_seed(0)
+    theirs = layers.MultiHeadAttention(2, 4, bias_initializer="random_normal", dtype="float64")
+    theirs(query, value, return_attention_scores=True)
+    ours = transformer.MultiHeadAttention(2, 4, dtype="float64")
+    ours(query, value)
+    ours.set_weights(theirs.get_weights())
+    assert {w.dtype for w in ours.weights} == {"float64"}
+    got, expected = (layer(query, value, return_attention_scores=True, **kwargs) for layer in (ours, theirs))
+    tolerance = 1e-12 if _float64_result() == "float64" else TOLERANCE  # float64 rounding, where float64
+    for a, b in zip(got, expected, strict=True):
+        assert keras.backend.standardize_dtype(a.dtype) == _float64_result()
+        assert largest_difference(a, b) <= tolerance
+
+
+@pytest.mark.parametrize("make", [
+    lambda: transformer.EncoderBlock(8, 2, 16, dtype="float64"),
+    lambda: transformer.DecoderBlock(8, 2, 16, dtype="float64"),
+    lambda: transformer.DecoderBlock(8, 2, 16, cross=False, dtype="float64"),
+], ids=["encoder", "decoder", "decoder without cross-attention"])
+def test_a_float64_block_is_float64_throughout(make):
+    block = make()
+    x, memory = _normal((3, 5, 8), 3).astype("float64"), _normal((3, 6, 8), 2).astype("float64")
+    out = block(x, key_mask=_key_mask([5, 3, 1], 5)) if isinstance(block, transformer.EncoderBlock) else \
+        block(x, memory, memory_mask=_key_mask([6, 3, 1], 6)) if block.cross else block(x)
+    assert keras.backend.standardize_dtype(out.dtype) == _float64_result()
+    assert {w.dtype for w in block.weights} == {"float64"}
+    sublayers = [layer for layer in block._flatten_layers()  # those that compute, not the feed-forward's
+                 if not isinstance(layer, (keras.Model, layers.InputLayer))]  # container and its input
+    assert len(sublayers) > 6 and {layer.compute_dtype for layer in sublayers} == {"float64"}
+    clone = type(block).from_config(block.get_config())  # a saved block comes back in float64
+    assert clone.dtype_policy.name == "float64"
+
+
+@pytest.mark.parametrize("kind", ["none", "sinusoidal", "learned"])
+def test_a_float64_embedding_is_float64_with_its_positions_in_full_precision(kind):
+    layer = transformer.TokenAndPosition(13, 8, 16, positions=kind, dtype="float64")
+    ids = np.random.default_rng(23).integers(1, 13, size=(3, 5)).astype("int32")
+    got = layer(ids)
+    assert keras.backend.standardize_dtype(got.dtype) == _float64_result()
+    assert {w.dtype for w in layer.weights} == {"float64"}
+    if kind == "sinusoidal":  # the table in float64, not float32 widened
+        positions = _numpy(got) - _numpy(layer.tokens.embeddings)[ids]
+        table = transformer.sinusoidal_encoding(16, 8, "float64")[:5]
+        assert largest_difference(positions, np.broadcast_to(table, positions.shape)) <= (
+            1e-15 if _float64_result() == "float64" else 1e-6)

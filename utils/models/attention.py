@@ -17,6 +17,11 @@ keys that leaves the masked keys out (:func:`masked_softmax`), and returns the `
 - :class:`MultiplicativeAttention` (Luong et al., 2015): ``q_i . k_j`` (``"dot"``) or
   ``q_i^T W_a k_j`` (``"general"``), optionally divided by ``sqrt(dk)`` (scaled, as in chapter 9).
 
+Shapes are checked when they are known (a symbolic batch size is not), with a sentence that says
+what does not fit; the products are ``keras.ops.einsum``, as in ``keras.layers.MultiHeadAttention``,
+so that a layer made with ``dtype="float64"`` computes in float64 on every backend
+(``keras.ops.matmul`` computes float64 in float32 on PyTorch, following JAX's 32-bit default).
+
 How they map onto Keras's layers, which take ``[query, value, key]`` in that order: Keras's
 ``AdditiveAttention`` has no ``W_1``, ``W_2``; its ``scale`` (with ``use_scale=True``) is ``v``. So
 ``AdditiveAttention()([W_1 q, values, W_2 k])`` gives Bahdanau's scores. Keras's ``Attention`` is the
@@ -35,16 +40,38 @@ from keras import layers, ops
 NEGATIVE = -1e9  # a score that the softmax turns into a weight of exactly 0 in float32
 
 
+def _shape(value: Any) -> tuple:
+    """The shape of a tensor or a KerasTensor (None: a size not known yet), or of an array-like."""
+    return tuple(np.shape(value))
+
+
 def _depth(tensor: Any, what: str) -> int | None:
-    shape = tuple(tensor.shape)
+    shape = _shape(tensor)
     if len(shape) != 3:
         raise ValueError(f"{what} must have 3 axes (batch, time, depth); it has shape {shape}.")
     return shape[-1]
 
 
-def _checked_mask(key_mask: Any, keys: Any) -> Any:
-    """The key mask as a boolean (B, 1, Tk) tensor, or a clear error when its shape does not fit the keys."""
-    mask_shape, keys_shape = tuple(key_mask.shape), tuple(keys.shape)
+def broadcasts(shape: tuple, target: tuple) -> bool:
+    """Whether an array of ``shape`` broadcasts to ``target`` (NumPy's rules, axes aligned on the right),
+    judged on the sizes known now: an unknown size (None, a symbolic batch) fits anything."""
+    return len(shape) <= len(target) and all(size is None or wanted is None or size in (1, wanted)
+                                             for size, wanted in zip(shape[::-1], target[::-1]))
+
+
+def check_depth(tensor: Any, built: int, what: str, layer: str) -> None:
+    """A clear error when ``tensor``'s last axis is not the depth ``built`` of ``layer``'s weights."""
+    depth = _shape(tensor)[-1]
+    if depth is not None and depth != built:
+        raise ValueError(f"{layer} was built for {what} of depth {built}, and was given {what} of shape "
+                         f"{_shape(tensor)} (depth {depth}): call it with depth {built}, or use a new layer, "
+                         "which builds its weights for the depth of its first call.")
+
+
+def checked_key_mask(key_mask: Any, keys: Any) -> Any:
+    """The key mask as a boolean (B, 1, Tk) tensor, or a clear error when its shape does not fit the keys
+    (B, Tk, ...) (or token ids (B, Tk))."""
+    mask_shape, keys_shape = _shape(key_mask), _shape(keys)
     fits = len(mask_shape) == 2 and all(m is None or k is None or m == k
                                         for m, k in zip(mask_shape, keys_shape[:2], strict=True))
     if not fits:
@@ -65,14 +92,24 @@ def masked_softmax(scores: Any, key_mask: Any | None = None) -> Any:
     mask = ops.cast(key_mask, "bool")
     if len(mask.shape) == 2:
         mask = ops.expand_dims(mask, axis=1)
+    if not broadcasts(_shape(mask), _shape(scores)):
+        raise ValueError(f"a mask of shape {_shape(key_mask)} does not fit scores of shape {_shape(scores)} "
+                         "(batch, queries, keys): give a (batch, keys) key mask with one entry per key, True "
+                         "at real keys, or a mask that broadcasts to the scores.")
     weights = ops.softmax(ops.where(mask, scores, NEGATIVE), axis=-1)
     return ops.where(mask, weights, ops.zeros_like(weights))
 
 
 def attend(scores: Any, values: Any, key_mask: Any | None = None) -> tuple[Any, Any]:
-    """``(context, weights)``: the masked softmax of the scores, and the weighted average of the values."""
+    """``(context, weights)``: the masked softmax of the scores (..., Tq, Tk), and the weighted average of
+    the values (..., Tk, dv)."""
+    keys, positions = _shape(scores)[-1], _shape(values)[-2]
+    if None not in (keys, positions) and keys != positions:
+        raise ValueError(f"the values have {positions} positions and the keys {keys}: attention averages one "
+                         "value per key, so give values with as many positions as the keys (values of shape "
+                         "(batch, keys, depth)).")
     weights = masked_softmax(scores, key_mask)
-    return ops.matmul(weights, values), weights
+    return ops.einsum("...qk,...kd->...qd", weights, values), weights
 
 
 def additive_scores(query: np.ndarray, keys: np.ndarray, w1: np.ndarray, w2: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -111,8 +148,8 @@ class AdditiveAttention(layers.Layer):
         if isinstance(units, bool) or not isinstance(units, int) or units < 1:
             raise ValueError(f"units must be a whole number of at least 1, got {units!r}.")
         self.units = units
-        self.query_projection = layers.Dense(units, use_bias=False, name="W_1")
-        self.key_projection = layers.Dense(units, use_bias=False, name="W_2")
+        self.query_projection = layers.Dense(units, use_bias=False, name="W_1", dtype=self.dtype_policy)
+        self.key_projection = layers.Dense(units, use_bias=False, name="W_2", dtype=self.dtype_policy)
 
     def build(self, query_shape: Any, keys_shape: Any = None, values_shape: Any = None,
               key_mask_shape: Any = None) -> None:
@@ -123,13 +160,18 @@ class AdditiveAttention(layers.Layer):
     def scores(self, query: Any, keys: Any) -> Any:
         """(B, Tq, Tk) scores: ``v . tanh(W_1 q_i + W_2 k_j)`` for every query i and key j."""
         _depth(query, "the query"), _depth(keys, "the keys")
-        projected_query = ops.expand_dims(self.query_projection(query), axis=2)   # (B, Tq, 1, units)
-        projected_keys = ops.expand_dims(self.key_projection(keys), axis=1)       # (B, 1, Tk, units)
+        check_depth(query, self.query_projection.kernel.shape[0], "queries", self.name)
+        check_depth(keys, self.key_projection.kernel.shape[0], "keys", self.name)
+        # The projections' kernels applied with einsum: Dense's matmul computes a float64 layer in float32
+        # on PyTorch (see the module doc).
+        projected_query = ops.einsum("bqd,du->bqu", query, self.query_projection.kernel)[:, :, None]
+        projected_keys = ops.einsum("bkd,du->bku", keys, self.key_projection.kernel)[:, None]
+        # (B, Tq, 1, units) and (B, 1, Tk, units): every query meets every key in the sum below
         return ops.sum(self.v * ops.tanh(projected_query + projected_keys), axis=-1)
 
     def call(self, query: Any, keys: Any, values: Any = None, key_mask: Any = None) -> tuple[Any, Any]:
         values = keys if values is None else values
-        mask = None if key_mask is None else _checked_mask(key_mask, keys)
+        mask = None if key_mask is None else checked_key_mask(key_mask, keys)
         return attend(self.scores(query, keys), values, mask)
 
     def get_config(self) -> dict[str, Any]:
@@ -165,15 +207,19 @@ class MultiplicativeAttention(layers.Layer):
             raise ValueError(f"dot-product attention needs the query and the keys to have the same depth; "
                              f"the query has {query_depth}, the keys {keys_depth}. Use kind='general' (a learned "
                              "W_a between them) or project one of them.")
-        projected = ops.matmul(keys, self.key_kernel) if self.kind == "general" else keys  # (B, Tk, dq)
-        scores = ops.matmul(query, ops.swapaxes(projected, 1, 2))                           # (B, Tq, Tk)
+        general = self.kind == "general"
+        if general:
+            check_depth(query, self.key_kernel.shape[1], "queries", self.name)
+            check_depth(keys, self.key_kernel.shape[0], "keys", self.name)
+        projected = ops.einsum("bkd,de->bke", keys, self.key_kernel) if general else keys  # (B, Tk, dq)
+        scores = ops.einsum("bqe,bke->bqk", query, projected)                               # (B, Tq, Tk)
         if self.scaled:
             scores = scores / ops.sqrt(ops.cast(keys_depth if self.kind == "dot" else query_depth, scores.dtype))
         return scores
 
     def call(self, query: Any, keys: Any, values: Any = None, key_mask: Any = None) -> tuple[Any, Any]:
         values = keys if values is None else values
-        mask = None if key_mask is None else _checked_mask(key_mask, keys)
+        mask = None if key_mask is None else checked_key_mask(key_mask, keys)
         return attend(self.scores(query, keys), values, mask)
 
     def get_config(self) -> dict[str, Any]:

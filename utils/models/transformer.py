@@ -16,6 +16,14 @@ a bias (d_out,), in that order), so ``ours.set_weights(keras_layer.get_weights()
 takes the same call arguments (``query, value, key=None, attention_mask=None,
 return_attention_scores=False, use_causal_mask=False``).
 
+Shapes that do not fit (a query depth other than the one a layer was built for, a mask of the wrong
+shape, values of another length than the keys) are a ValueError that says what does not fit; they
+are checked on the sizes known when the layer is called. Every sub-layer takes its parent's dtype
+policy, so ``dtype="float64"`` gives float64 weights and outputs throughout, and the attention,
+written with ``keras.ops.einsum``, computes in float64. (In Keras 3.15 two limits remain that are
+Keras's own: on PyTorch its ``Dense`` and ``LayerNormalization`` compute a float64 layer's products in
+float32, and on JAX, without JAX's 64-bit switch, every float64 layer computes in float32.)
+
 The blocks are pre-norm (the layer normalisation before each sublayer, the residual around it, as in
 GPT-2), which trains without a learning-rate warm-up; Vaswani et al. (2017) normalised after the
 residual sum instead.
@@ -29,7 +37,7 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from utils.models.attention import masked_softmax
+from utils.models.attention import attend, broadcasts, check_depth, checked_key_mask
 
 
 def causal_mask(query_length: int, key_length: int | None = None) -> np.ndarray:
@@ -45,8 +53,13 @@ def causal_mask(query_length: int, key_length: int | None = None) -> np.ndarray:
     return np.tril(np.ones((query_length, key_length), dtype=bool))
 
 
-def padding_mask(key_mask: Any) -> Any:
-    """A (B, Tk) key mask (True at real keys) as a (B, 1, Tk) attention mask for every query."""
+def padding_mask(key_mask: Any, keys: Any = None) -> Any:
+    """A (B, Tk) key mask (True at real keys) as a (B, 1, Tk) attention mask for every query.
+
+    Given the ``keys`` (B, Tk, d) it masks, a mask of another batch size or length is a ValueError.
+    """
+    if keys is not None:
+        return checked_key_mask(key_mask, keys)
     if len(tuple(key_mask.shape)) != 2:
         raise ValueError(f"a key padding mask is (batch, keys); got shape {tuple(key_mask.shape)}.")
     return ops.expand_dims(ops.cast(key_mask, "bool"), axis=1)
@@ -62,15 +75,31 @@ def scaled_dot_product_attention(query: Any, key: Any, value: Any, mask: Any = N
         output, weights = scaled_dot_product_attention(query[None], key[None], value[None],
                                                        None if mask is None else ops.convert_to_tensor(mask)[None])
         return output[0], weights[0]
-    depth = query.shape[-1]
-    scores = ops.matmul(query, ops.swapaxes(key, -1, -2)) / ops.sqrt(ops.cast(depth, query.dtype))
-    if mask is None:
-        return ops.matmul(ops.softmax(scores, axis=-1), value), ops.softmax(scores, axis=-1)
+    depth = _matching_depth(query, key)
+    scores = ops.einsum("...qd,...kd->...qk", query, key) / ops.sqrt(ops.cast(depth, query.dtype))
+    return attend(scores, value, None if mask is None else _aligned_mask(mask, scores))
+
+
+def _matching_depth(query: Any, key: Any) -> int:
+    """The depth of the queries, or a clear error when the keys have another (a dot product needs one)."""
+    depth, key_depth = query.shape[-1], key.shape[-1]
+    if None not in (depth, key_depth) and depth != key_depth:
+        raise ValueError(f"the query has depth {depth} and the key {key_depth}: scaled dot-product attention "
+                         "compares them by a dot product, so give both the same depth (project them first).")
+    return depth
+
+
+def _aligned_mask(mask: Any, scores: Any) -> Any:
+    """A (Tq, Tk) mask, or a (B, Tq, Tk) mask for (B, H, Tq, Tk) scores, with the scores' axes."""
     mask = ops.convert_to_tensor(mask)
+    given = tuple(mask.shape)
     while len(mask.shape) < len(scores.shape):   # a (Tq, Tk) mask, or (B, Tq, Tk) for (B, H, Tq, Tk) scores
         mask = ops.expand_dims(mask, axis=0 if len(mask.shape) == 2 else 1)
-    weights = masked_softmax(scores, mask)
-    return ops.matmul(weights, value), weights
+    if not broadcasts(tuple(mask.shape), tuple(scores.shape)):
+        raise ValueError(f"the mask has shape {given}; it must broadcast to the attention weights' (queries, "
+                         f"keys) = {tuple(scores.shape)[-2:]} (with a batch axis in front, or a batch and a "
+                         "head axis), True where a query may look at a key.")
+    return mask
 
 
 def split_heads(x: Any, heads: int) -> Any:
@@ -96,6 +125,16 @@ def _combined_mask(attention_mask: Any, causal: bool, query_length: int, key_len
     while mask is not None and len(mask.shape) < 4:      # (Tq, Tk) or (B, Tq, Tk) -> (B or 1, 1, Tq, Tk):
         mask = ops.expand_dims(mask, axis=-3 if len(mask.shape) == 3 else 0)   # the same mask for every head
     return mask
+
+
+def _check_attention_mask(attention_mask: Any, query: Any, key: Any) -> None:
+    """A clear error unless the attention mask broadcasts to (B, Tq, Tk), as (Tq, Tk) or (B, Tq, Tk)."""
+    shape = tuple(np.shape(attention_mask))
+    wanted = (query.shape[0], query.shape[1], key.shape[1])
+    if len(shape) not in (2, 3) or not broadcasts(shape, wanted):
+        raise ValueError(f"the attention mask has shape {shape}; it must be (batch, queries, keys) = "
+                         f"{wanted} (or (queries, keys) for every sequence), True where a query may look at "
+                         "a key. A (batch, keys) padding mask becomes one with padding_mask(key_mask).")
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -135,6 +174,11 @@ class MultiHeadAttention(layers.Layer):
     def call(self, query: Any, value: Any, key: Any = None, attention_mask: Any = None,
              return_attention_scores: bool = False, use_causal_mask: bool = False) -> Any:
         key = value if key is None else key
+        for what, tensor, kernel in (("queries", query, self.query_kernel), ("keys", key, self.key_kernel),
+                                     ("values", value, self.value_kernel)):
+            check_depth(tensor, kernel.shape[0], what, self.name)
+        if attention_mask is not None:
+            _check_attention_mask(attention_mask, query, key)
         q = ops.einsum("btd,dhk->bhtk", query, self.query_kernel) + self.query_bias[:, None, :]   # (B, H, Tq, dh)
         k = ops.einsum("bsd,dhk->bhsk", key, self.key_kernel) + self.key_bias[:, None, :]         # (B, H, Tk, dh)
         v = ops.einsum("bsd,dhk->bhsk", value, self.value_kernel) + self.value_bias[:, None, :]   # (B, H, Tk, dv)
@@ -156,9 +200,9 @@ class MultiHeadAttention(layers.Layer):
                 "output_dim": self.output_dim}
 
 
-def sinusoidal_encoding(length: int, depth: int) -> np.ndarray:
-    """Vaswani et al.'s positions, (length, depth) float32: ``sin(p / 10000^(2i/d))`` at even columns ``2i``,
-    ``cos`` of the same angle at odd columns ``2i + 1``."""
+def sinusoidal_encoding(length: int, depth: int, dtype: str = "float32") -> np.ndarray:
+    """Vaswani et al.'s positions, (length, depth) in ``dtype``: ``sin(p / 10000^(2i/d))`` at even columns
+    ``2i``, ``cos`` of the same angle at odd columns ``2i + 1`` (computed in float64)."""
     if min(length, depth) < 1 or depth % 2:
         raise ValueError(f"length must be at least 1 and depth a positive even number; got {length} and {depth}.")
     positions = np.arange(length)[:, None]
@@ -166,7 +210,7 @@ def sinusoidal_encoding(length: int, depth: int) -> np.ndarray:
     encoding = np.zeros((length, depth))
     encoding[:, 0::2] = np.sin(positions * frequencies)
     encoding[:, 1::2] = np.cos(positions * frequencies)
-    return encoding.astype("float32")
+    return encoding.astype(dtype)
 
 
 @keras.saving.register_keras_serializable(package="course")
@@ -179,9 +223,11 @@ class TokenAndPosition(layers.Layer):
         if positions not in ("sinusoidal", "learned", "none"):
             raise ValueError(f"positions must be 'sinusoidal', 'learned' or 'none', got {positions!r}.")
         self.vocab_size, self.depth, self.max_length, self.positions = vocab_size, depth, max_length, positions
-        self.tokens = layers.Embedding(vocab_size, depth, name="tokens")
-        self.learned = layers.Embedding(max_length, depth, name="positions") if positions == "learned" else None
-        self.table = sinusoidal_encoding(max_length, depth) if positions == "sinusoidal" else None
+        self.tokens = layers.Embedding(vocab_size, depth, name="tokens", dtype=self.dtype_policy)
+        self.learned = (layers.Embedding(max_length, depth, name="positions", dtype=self.dtype_policy)
+                        if positions == "learned" else None)
+        # In float64, cast to the layer's compute dtype when used (a float64 layer keeps every digit).
+        self.table = sinusoidal_encoding(max_length, depth, "float64") if positions == "sinusoidal" else None
 
     def build(self, ids_shape: Any, key_mask_shape: Any = None) -> None:
         self.tokens.build(ids_shape)
@@ -196,6 +242,8 @@ class TokenAndPosition(layers.Layer):
         if length is not None and self.positions != "none" and length > self.max_length:
             raise ValueError(f"the sequences have {length} positions, more than the {self.max_length} this "
                              "embedding was built for: give it a larger max_length.")
+        if key_mask is not None:
+            checked_key_mask(key_mask, ids)
         embedded = self.tokens(ids)                                              # (B, T, d)
         if self.positions == "none":
             return embedded
@@ -205,7 +253,8 @@ class TokenAndPosition(layers.Layer):
             positions = ops.maximum(ops.cumsum(ops.cast(key_mask, "int32"), axis=1) - 1, 0)   # (B, T)
         if self.positions == "learned":
             return embedded + self.learned(positions)
-        return embedded + ops.take(ops.convert_to_tensor(self.table), positions, axis=0)
+        table = ops.convert_to_tensor(self.table, dtype=self.compute_dtype)
+        return embedded + ops.take(table, positions, axis=0)
 
     def compute_output_shape(self, ids_shape: Any, key_mask_shape: Any = None) -> tuple:
         return (*ids_shape, self.depth)
@@ -221,8 +270,9 @@ def _check_heads(depth: int, heads: int) -> None:
                          f"least 1; got {heads!r} heads.")
 
 
-def _feed_forward(depth: int, hidden: int, dropout: float, prefix: str) -> keras.Sequential:
-    return keras.Sequential([layers.Dense(hidden, activation="gelu"), layers.Dense(depth), layers.Dropout(dropout)],
+def _feed_forward(depth: int, hidden: int, dropout: float, prefix: str, dtype: Any) -> keras.Sequential:
+    return keras.Sequential([layers.Dense(hidden, activation="gelu", dtype=dtype),
+                             layers.Dense(depth, dtype=dtype), layers.Dropout(dropout, dtype=dtype)],
                             name=f"{prefix}feed_forward")
 
 
@@ -234,10 +284,12 @@ class EncoderBlock(layers.Layer):
         super().__init__(**kwargs)
         _check_heads(depth, heads)
         self.depth, self.heads, self.hidden, self.dropout = depth, heads, hidden, dropout
-        self.norm_attention, self.norm_feed_forward = layers.LayerNormalization(), layers.LayerNormalization()
-        self.attention = MultiHeadAttention(heads, depth // heads, name="self_attention")
-        self.feed_forward = _feed_forward(depth, hidden, dropout, "")
-        self.drop = layers.Dropout(dropout)
+        policy = self.dtype_policy
+        self.norm_attention = layers.LayerNormalization(dtype=policy)
+        self.norm_feed_forward = layers.LayerNormalization(dtype=policy)
+        self.attention = MultiHeadAttention(heads, depth // heads, name="self_attention", dtype=policy)
+        self.feed_forward = _feed_forward(depth, hidden, dropout, "", policy)
+        self.drop = layers.Dropout(dropout, dtype=policy)
 
     def build(self, x_shape: Any, key_mask_shape: Any = None) -> None:
         for norm in (self.norm_attention, self.norm_feed_forward):
@@ -246,7 +298,7 @@ class EncoderBlock(layers.Layer):
         self.feed_forward.build(x_shape)
 
     def call(self, x: Any, key_mask: Any = None, training: bool | None = None) -> Any:
-        mask = None if key_mask is None else padding_mask(key_mask)
+        mask = None if key_mask is None else padding_mask(key_mask, x)
         normed = self.norm_attention(x)
         x = x + self.drop(self.attention(normed, normed, attention_mask=mask), training=training)
         return x + self.feed_forward(self.norm_feed_forward(x), training=training)
@@ -270,13 +322,15 @@ class DecoderBlock(layers.Layer):
         _check_heads(depth, heads)
         self.depth, self.heads, self.hidden, self.dropout, self.cross = depth, heads, hidden, dropout, cross
         # Created in this order so that get_weights() lists them as chapter 9's notebook block does.
-        self.norm_self = layers.LayerNormalization()
-        self.norm_cross = layers.LayerNormalization() if cross else None
-        self.norm_feed_forward = layers.LayerNormalization()
-        self.self_attention = MultiHeadAttention(heads, depth // heads, name="self_attention")
-        self.cross_attention = MultiHeadAttention(heads, depth // heads, name="cross_attention") if cross else None
-        self.feed_forward = _feed_forward(depth, hidden, dropout, "")
-        self.drop = layers.Dropout(dropout)
+        policy = self.dtype_policy
+        self.norm_self = layers.LayerNormalization(dtype=policy)
+        self.norm_cross = layers.LayerNormalization(dtype=policy) if cross else None
+        self.norm_feed_forward = layers.LayerNormalization(dtype=policy)
+        self.self_attention = MultiHeadAttention(heads, depth // heads, name="self_attention", dtype=policy)
+        self.cross_attention = (MultiHeadAttention(heads, depth // heads, name="cross_attention",
+                                                   dtype=policy) if cross else None)
+        self.feed_forward = _feed_forward(depth, hidden, dropout, "", policy)
+        self.drop = layers.Dropout(dropout, dtype=policy)
 
     def build(self, x_shape: Any, memory_shape: Any = None, memory_mask_shape: Any = None) -> None:
         for norm in (self.norm_self, self.norm_feed_forward):
@@ -293,7 +347,7 @@ class DecoderBlock(layers.Layer):
         if self.cross:
             if memory is None:
                 raise ValueError("this decoder block has cross-attention: give it the encoder's outputs as memory.")
-            mask = None if memory_mask is None else padding_mask(memory_mask)
+            mask = None if memory_mask is None else padding_mask(memory_mask, memory)
             x = x + self.drop(self.cross_attention(self.norm_cross(x), memory, attention_mask=mask), training=training)
         return x + self.feed_forward(self.norm_feed_forward(x), training=training)
 

@@ -32,6 +32,11 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "results"
 BACKENDS = ("tensorflow", "jax", "torch")
 
+# The figures this process has quoted from other chapters' results files with :func:`reported`,
+# ``{(chapter, metric, backend): value}``: :func:`save` writes them into the quoting chapter's file,
+# so that a test can tell when a source chapter was re-run and the quote went stale.
+_quoted: dict[tuple[int, str, str], float] = {}
+
 
 def results_path(chapter: int, backend: str, mode: str, directory: Path | None = None,
                  device: str = CPU) -> Path:
@@ -86,9 +91,12 @@ def save(
         "device": device,
         "machine": machine(device),
         "recorded": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "quoted": [{"chapter": chapter, "metric": metric, "backend": backend, "value": value}
+                   for (chapter, metric, backend), value in sorted(_quoted.items())],
     }
     path = results_path(session.chapter, session.backend, session.mode, directory, device)
     write_json(path, record)
+    _quoted.clear()
     print(f"Saved {len(clean)} figures to {path.relative_to(path.parent.parent)} "
           f"({record['wall_time_s']} s, {len(report)} targets met).")
     claims = [line for line in report if not str(line["why"]).startswith("float32 agreement")]
@@ -122,7 +130,9 @@ def reported(chapter: int, metric: str, backend: str, directory: Path | None = N
 
     Chapters quote earlier results through this function, so the numbers they show are the
     ones that ran, never typed by hand. The figure is the CPU's, on a GPU run too: those are the
-    figures the course reports.
+    figures the course reports. Each figure read is remembered and written by :func:`save`
+    into the quoting chapter's results file (its ``quoted`` list), where a test compares it with
+    the source.
     """
     path = results_path(chapter, backend, "full", directory)
     if not path.exists():
@@ -134,4 +144,6 @@ def reported(chapter: int, metric: str, backend: str, directory: Path | None = N
     metrics = json.loads(path.read_text(encoding="utf-8"))["metrics"]
     if metric not in metrics:
         raise KeyError(f"{path.name} has no figure named {metric!r}; it has: {', '.join(sorted(metrics))}.")
-    return float(metrics[metric])
+    value = float(metrics[metric])
+    _quoted[(chapter, metric, backend)] = value
+    return value

@@ -361,7 +361,8 @@ def test_a_submission_that_writes_into_the_checkout_leaves_it_byte_identical(gra
                      if graded["before"].get(name) != graded["after"].get(name))
     if not graded["edited"]:
         assert not changed, f"the checkout changed while the class was graded: {changed}"
-    marked = [name for name in graded["after"] if tampering.MARKER.encode() in (REPO / name).read_bytes()]
+    marked = [name for name in graded["after"] if name != "tests/tampering.py"
+              and tampering.MARKER.encode() in (REPO / name).read_bytes()]
     assert not marked
     import numpy
     assert tampering.MARKER.encode() not in Path(numpy.__file__).read_bytes()

@@ -251,6 +251,8 @@ def _judge(exercise: Exercise, checkers: Any, answers: Answers, info: dict[str, 
     try:
         verdict = getattr(checkers, exercise.checker).verdict(answers.proxy(exercise.answer, info))
     except CallTimedOut as late:
+        if not late.recovered or not answers.kernel.responsive():
+            answers.kernel.close()  # wedged, or its connection dropped: the next check starts a fresh kernel
         return ERROR, (f"`{exercise.answer}` {late} (--check-timeout {settings.check_timeout:g} s); "
                        "not graded.")
     except NotCarried as problem:

@@ -283,8 +283,15 @@ def _tricks(other_names: list[str], tracked: list[str]) -> list[Tampering]:
              solution_source("make_windows"), solution_source("next_char_distribution")],
             {ran}, {"1.1": {error}, "1.2": {"passed"}, "1.3": {"passed"}}, {"1.1": "the kernel died"}),
         Tampering(
-            "memory_hog", "allocates 64 GiB in a cell and in an answer",
+            "oversized_answer", "answers with 100 MB, past what the grader reads (the others are right)",
+            ["def bag_of_words(tokens, vocab):\n    return np.zeros(12_500_000)\n",
+             solution_source("make_windows"), solution_source("next_char_distribution")],
+            {ran}, {"1.1": {error}, "1.2": {"passed"}, "1.3": {"passed"}}, {"1.1": "`bag_of_words` gave no answer the grader could read"}),
+        Tampering(
+            "memory_hog", "allocates 64 GiB in a cell and in an answer, fills its scratch space, prints 50 MB",
             ["x = np.ones(2**33)",
+             "import os\nos.write(1, b'x' * 10_000_000)\nprint('y' * 50_000_000)\n"
+             "with open('/tmp/fill', 'wb') as f:\n    for _ in range(24):\n        f.write(b'0' * (64 << 20))",
              "def bag_of_words(tokens, vocab):\n    return np.ones((2**33,))\n",
              WRONG["make_windows"], WRONG["next_char_distribution"]],
             {errors}, all_failed, {"1.1": "Exercise 1.1 (bag of words): your function raised MemoryError"}),

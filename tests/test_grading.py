@@ -255,14 +255,20 @@ class LocalKernel:
 
     def __init__(self, replies: list[Any] | None = None) -> None:
         self.replies = replies  # scripted replies instead of running the code
-        self.pending, self.interrupted = "", 0
+        self.pending, self.interrupted, self.answers, self.closed = "", 0, True, False
 
     def alive(self) -> bool:
-        return True
+        return not self.closed
 
     def interrupt(self, grace: float = 10.0) -> bool:
         self.interrupted += 1
         return True
+
+    def responsive(self, timeout: float = 10.0) -> bool:
+        return self.answers
+
+    def close(self) -> None:
+        self.closed = True
 
     def execute(self, code: str, timeout: float, *, silent: bool = False, user_expressions: dict[str, str] | None = None,
                 on_input: Any = None) -> dict[str, Any] | None:
@@ -363,6 +369,29 @@ def test_what_the_proxy_cannot_read_or_finish_becomes_an_exception_no_checker_ca
     assert timed_out.interrupted == 1
 
 
+def test_a_name_the_notebook_does_not_define_is_missing_and_one_that_is_not_a_function_fails():
+    exercise = grade.exercises(1)[0]
+    settings = grade.Settings(sealing.Seal("none", False, 1 << 30, False), REPO)
+    answers = proxy.Answers(LocalKernel())  # type: ignore[arg-type]
+    assert grade._judge(exercise, grade._checkers(1), answers, {"defined": False}, settings) == (
+        grade.MISSING, "the notebook defines no `bag_of_words`.")
+    status, message = grade._judge(exercise, grade._checkers(1), answers,
+                                   {"defined": True, "callable": False, "type": "builtins.int"}, settings)
+    assert status == "failed" and "pass your function itself, not int" in message
+
+
+def test_a_check_that_times_out_is_an_error_row_and_a_kernel_that_no_longer_answers_is_closed():
+    exercise = grade.exercises(1)[0]
+    settings = grade.Settings(sealing.Seal("none", False, 1 << 30, False), REPO, check_timeout=5)
+    for answers_after in (True, False):
+        kernel = LocalKernel([None])
+        kernel.answers = answers_after
+        status, message = grade._judge(exercise, grade._checkers(1), proxy.Answers(kernel),  # type: ignore[arg-type]
+                                       {"defined": True, "callable": True, "parameters": None}, settings)
+        assert status == grade.ERROR and message.startswith("`bag_of_words` gave no answer the grader could read within")
+        assert "(--check-timeout 5 s)" in message and kernel.closed is not answers_after
+
+
 def test_the_checkers_functions_called_back_are_guarded(monkeypatch):
     answers = proxy.Answers(LocalKernel())  # type: ignore[arg-type]
     prompt = wire.CALLBACK_PROMPT + json.dumps({"id": 0, "args": [[1, 2]], "kwargs": {"$": "dict", "items": []}})
@@ -461,7 +490,7 @@ def test_cells_stop_when_the_notebooks_time_or_its_restarts_run_out():
 
 def test_the_sandbox_binds_each_folder_once_parents_first(tmp_path):
     (tmp_path / "venv" / "lib").mkdir(parents=True)
-    spec = sandbox.Spec("root", str(REPO), str(tmp_path / "root"), str(tmp_path / "k"), ["python"], {},
+    spec = sandbox.Spec("root", str(REPO), str(tmp_path / "root"), str(tmp_path / "k" / "kernel.json"), ["python"], {},
                         readonly=[str(tmp_path / "venv"), str(tmp_path / "venv" / "lib"), "/usr/lib", "/nonexistent"])
     plan = sandbox.mount_plan(spec)
     assert str(tmp_path / "venv") in plan and str(tmp_path / "venv" / "lib") not in plan
@@ -469,7 +498,7 @@ def test_the_sandbox_binds_each_folder_once_parents_first(tmp_path):
     spec.write(tmp_path / "spec.json")
     assert sandbox.Spec.read(tmp_path / "spec.json") == spec
     assert spec.course_dir == "/course" and spec.socket_dir == "/run/kernel"
-    unsealed = sandbox.Spec("none", str(REPO), str(tmp_path / "root"), str(tmp_path / "k"), [], {})
+    unsealed = sandbox.Spec("none", str(REPO), str(tmp_path / "root"), str(tmp_path / "k" / "kernel.json"), [], {})
     assert unsealed.course_dir == str(tmp_path / "root" / "course") and unsealed.socket_dir == str(tmp_path / "k")
     assert sandbox.exit_code(9) == 137 and sandbox.exit_code(3 << 8) == 3
     assert sandbox.main([str(tmp_path / "absent.json")]) == sandbox.LAUNCH_FAILED

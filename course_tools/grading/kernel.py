@@ -1,13 +1,16 @@
 """One submission's IPython kernel as the grader sees it: started in its sandbox, reached over ZMQ, ended.
 
-:class:`Kernel` writes the kernel's connection file into a socket folder of the submission's own,
-starts the sandbox launcher (:mod:`course_tools.grading.sandbox`) with ``ipykernel`` as its command,
-and talks to the kernel over Unix sockets (ZMQ's ``ipc`` transport, which works with the network cut)
-on two channels only: ``shell`` for execute requests and ``stdin`` for the input requests that carry
-the callbacks of :mod:`course_tools.grading.proxy`. It never subscribes to the kernel's output, so
-whatever the notebook prints costs the grader nothing, and it accepts no message over
-:data:`MAX_MESSAGE`. Every wait has a deadline and notices a dead kernel; :meth:`Kernel.close` ends the
-launcher's process group, the cgroups and (as root) every process of the submission's uid.
+:class:`Kernel` writes the kernel's connection file, starts the sandbox launcher
+(:mod:`course_tools.grading.sandbox`) with ``ipykernel`` as its command, and talks to the kernel over
+Unix sockets (ZMQ's ``ipc`` transport, which works with the network cut) that the kernel makes inside
+its sandbox: the grader reaches them through ``/proc/PID/root`` of the sandbox's first process, so a
+submission writes nothing outside its size-limited root. It uses two channels only: ``shell`` for
+execute requests and ``stdin`` for the input requests that carry the callbacks of
+:mod:`course_tools.grading.proxy`. It never subscribes to the kernel's output, so whatever the
+notebook prints costs the grader nothing, and it accepts no message over :data:`MAX_MESSAGE`. Every
+wait has a deadline and notices a dead kernel; :meth:`Kernel.close` ends the sandbox (its launcher ends
+the PID namespace), then the launcher's process group, the cgroups and (as root) every process of the
+submission's uid.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -29,7 +33,7 @@ import zmq
 from jupyter_client.session import Session
 
 from course_tools.grading import seal as sealing
-from course_tools.grading.sandbox import LAUNCH_FAILED, Spec
+from course_tools.grading.sandbox import KERNEL_DIR, LAUNCH_FAILED, Spec
 
 MAX_MESSAGE = 64 << 20  # bytes: a larger message from the kernel is dropped (and its call times out)
 START_TIMEOUT = 120  # seconds for the kernel to answer its first request
@@ -37,6 +41,13 @@ LOG_TAIL = 8192  # bytes of the sandbox's own output kept, for a message when it
 PORTS = {"shell": 1, "iopub": 2, "stdin": 3, "control": 4, "hb": 5}
 PASSED_ENV = ("LANG", "LC_ALL", "TZ", "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "OMP_NUM_THREADS",
               "TF_CPP_MIN_LOG_LEVEL", "XLA_FLAGS", "COURSE_PROGRESS")
+
+
+def _is_socket(path: Path) -> bool:
+    try:
+        return stat.S_ISSOCK(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 class KernelDied(BaseException):
@@ -84,34 +95,30 @@ class Kernel:
         self.starts += 1
         self._log.clear()
         folder = self.work / f"s{self.slot}-{self.starts}"
-        root_dir, kernel_dir = folder / "root", folder / "k"
-        for path in (folder, root_dir, kernel_dir):
+        root_dir, connection = folder / "root", folder / "kernel.json"
+        for path in (folder, root_dir):
             path.mkdir(mode=0o700)
-        if self.seal.mode == "root":
-            os.chown(kernel_dir, self.seal.uid(self.slot), self.seal.uid(self.slot))
         if self.seal.cgroups:
             name = f"course-grade-{os.getpid()}-{self.slot}-{self.starts}"
             self.cgroup = sealing.Cgroup(name, self.seal.memory_bytes)
         key = secrets.token_hex(32)
         cgroups = self.cgroup.paths() if self.cgroup else []
-        spec = sealing.spec(self.seal, course=self.course, root_dir=root_dir, kernel_dir=kernel_dir,
+        spec = sealing.spec(self.seal, course=self.course, root_dir=root_dir, connection=connection,
                             slot=self.slot, argv=[], env={}, cgroups=cgroups)
-        connection = f"{spec.socket_dir}/kernel.json"
-        spec.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", connection,
+        spec.argv = [sys.executable, "-m", "ipykernel_launcher", "-f", f"{spec.socket_dir}/kernel.json",
                      "--HistoryManager.hist_file=:memory:", "--IPKernelApp.quiet=True"]
         spec.env = self._env(spec)
         self.course_dir = spec.course_dir
-        (kernel_dir / "kernel.json").write_text(
+        connection.write_text(
             '{"transport": "ipc", "ip": "%s/k", "key": "%s", "signature_scheme": "hmac-sha256", %s}'
             % (spec.socket_dir, key, ", ".join(f'"{name}_port": {port}' for name, port in PORTS.items())))
-        if self.seal.mode == "root":
-            os.chown(kernel_dir / "kernel.json", self.seal.uid(self.slot), self.seal.uid(self.slot))
         spec.write(folder / "spec.json")
         self.process = sealing.launch(folder / "spec.json")
         threading.Thread(target=self._read_log, args=(self.process,), daemon=True).start()
-        self._connect(kernel_dir, key)
-        reply = None
         deadline = time.monotonic() + START_TIMEOUT
+        sockets = folder if spec.mode == "none" else Path(f"/proc/{self._first(deadline)}/root{KERNEL_DIR}")
+        self._connect(sockets, key, deadline)
+        reply = None
         while reply is None and time.monotonic() < deadline:
             message = self._send("kernel_info_request", {})
             reply = self._wait(message, min(deadline, time.monotonic() + 1.0), None)
@@ -119,7 +126,32 @@ class Kernel:
             raise KernelDied(self.death() if not self.alive() else
                              f"the kernel did not answer within {START_TIMEOUT} s{self._said()}")
 
-    def _connect(self, kernel_dir: Path, key: str) -> None:
+    def _first(self, deadline: float) -> int:
+        """The outer pid of the sandbox's first process: through its root the grader reaches the sockets."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        while time.monotonic() < deadline and self.alive():
+            try:
+                found = children.read_text().split()
+            except OSError:
+                found = []
+            if found:
+                return int(found[0])
+            time.sleep(0.01)
+        raise KernelDied(self.death() if not self.alive() else "the sandbox did not start its first process")
+
+    def _connect(self, sockets: Path, key: str, deadline: float) -> None:
+        """Connect once the kernel's shell and stdin sockets exist, before any of the notebook's code runs.
+
+        The sockets are checked to be sockets, not links, and the connection is never made again, so
+        that a notebook cannot send the grader's connection elsewhere by replacing them later.
+        """
+        paths = [sockets / f"k-{PORTS[name]}" for name in ("shell", "stdin")]
+        while not all(_is_socket(path) for path in paths):
+            if not self.alive() or time.monotonic() > deadline:
+                late = f"the kernel did not open its sockets within {START_TIMEOUT} s{self._said()}"
+                raise KernelDied(self.death() if not self.alive() else late)
+            time.sleep(0.02)
         self._context = zmq.Context()
         self._context.setsockopt(zmq.MAXMSGSIZE, MAX_MESSAGE)
         self._context.setsockopt(zmq.LINGER, 0)
@@ -127,7 +159,8 @@ class Kernel:
         self.shell, self.stdin = self._context.socket(zmq.DEALER), self._context.socket(zmq.DEALER)
         for socket, name in ((self.shell, "shell"), (self.stdin, "stdin")):
             socket.setsockopt(zmq.IDENTITY, self.session.bsession)
-            socket.connect(f"ipc://{kernel_dir}/k-{PORTS[name]}")
+            socket.setsockopt(zmq.RECONNECT_IVL, -1)
+            socket.connect(f"ipc://{sockets}/k-{PORTS[name]}")
 
     def _read_log(self, process: subprocess.Popen[bytes]) -> None:
         """Keep the last :data:`LOG_TAIL` bytes of the sandbox's output; drop the rest as it comes."""
@@ -220,6 +253,14 @@ class Kernel:
         try:
             os.kill(self.process.pid, signal.SIGINT)
             return self._wait(self.pending, time.monotonic() + grace, None) is not None
+        except KernelDied:
+            return False
+
+    def responsive(self, timeout: float = 10.0) -> bool:
+        """Whether the kernel still answers a request (after an interrupted one, say)."""
+        try:
+            return self.alive() and self._wait(self._send("kernel_info_request", {}),
+                                               time.monotonic() + timeout, None) is not None
         except KernelDied:
             return False
 

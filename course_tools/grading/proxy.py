@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from course_tools.grading import agent, wire
-from course_tools.grading.kernel import Kernel
+from course_tools.grading.kernel import MAX_MESSAGE, Kernel
 
 CALLBACK_CALLS = 200_000  # calls of the checker's functions that one check may make
 CALLBACK_ELEMENTS = 1_000_000  # items in the arguments of one such call
@@ -79,7 +79,9 @@ class Answers:
                                     user_expressions={"answer": agent.RESULT}, on_input=on_input)
         if reply is None:
             recovered = self.kernel.interrupt(INTERRUPT_GRACE)
-            raise CallTimedOut(f"did not return within the {timeout:.0f} s left for this check", recovered)
+            raise CallTimedOut(f"gave no answer the grader could read within the {timeout:.0f} s left for this "
+                               f"check (it ran too long, or answered with more than {MAX_MESSAGE >> 20} MiB)",
+                               recovered)
         if reply.get("status") != "ok":
             raise BadReply(f"the kernel could not run the grader's request ({_error(reply)})")
         try:

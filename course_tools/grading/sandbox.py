@@ -9,7 +9,8 @@ a :class:`Spec` as JSON). This launcher, which uses the standard library only,
 3. forks the namespace's first process, which builds a new root on a size-limited tmpfs: the
    system's ``/usr``, ``/etc``, ``/bin`` and ``/lib*``, the Python installation and the virtual
    environment read-only and nosuid, a fresh ``/proc``, a few device nodes (and the GPU's, if there is
-   one), ``/tmp``, the kernel's socket folder and ``/course``, a copy of the course's ``utils/``,
+   one), ``/tmp``, the kernel's folder (its connection file, copied in, and later its sockets, which
+   the grader reaches through ``/proc/PID/root``) and ``/course``, a copy of the course's ``utils/``,
    ``datasets/`` and ``results/``; it pivots into that root and detaches the old one, so nothing else
    on the machine (the course's checkout and its solutions, the other submissions, the grader and
    its command line) can even be named;
@@ -19,8 +20,9 @@ a :class:`Spec` as JSON). This launcher, which uses the standard library only,
    memory that CUDA reserves), then starts the kernel. It stays behind as the namespace's init:
    it reaps orphans and passes interrupts on to the kernel.
 
-When the launcher dies, the first process gets SIGKILL (``PR_SET_PDEATHSIG``); when that one dies,
-Linux kills every other process in the namespace, so nothing a submission starts outlives it. With
+When the grader dies, the launcher gets SIGKILL, and when the launcher dies, the first process does
+(``PR_SET_PDEATHSIG``); when that one dies, Linux kills every other process in the namespace, so
+nothing a submission starts outlives it. With
 ``mode="none"`` (``--unsealed``) none of this happens: the kernel runs as the grader's user in a
 plain working copy, with the data-size limit only.
 """
@@ -46,7 +48,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}  # the syscall's number (glibc has no wrapper)
 INSIDE_UID = 1000  # the submission's uid inside a user namespace (not 0: it keeps no capabilities)
-KERNEL_DIR, COURSE_DIR = "/run/kernel", "/course"  # where the sandbox sees the socket folder and its copy
+KERNEL_DIR, COURSE_DIR = "/run/kernel", "/course"  # where the sandbox has its sockets and its copy
 SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom")
 LAUNCH_FAILED = 70
@@ -63,7 +65,7 @@ class Spec:
     mode: str  # "root", "userns" or "none"
     course: str  # the checkout the working copy is made from
     root_dir: str  # an empty folder: the new root's mount point (mode "none": the working folder)
-    kernel_dir: str  # the folder of the kernel's connection file and sockets, shared with the grader
+    connection: str  # the kernel's connection file (copied into the sandbox; mode "none": used where it is)
     argv: list[str]  # the kernel's command, with the paths the sandbox sees
     env: dict[str, str]
     copies: list[str] = field(default_factory=lambda: ["utils", "datasets", "results"])
@@ -76,6 +78,7 @@ class Spec:
     tmpfs_bytes: int = 1 << 30  # the new root: the working copy, /tmp and /dev/shm together
     processes: int = 4096  # mode "root": RLIMIT_NPROC of the submission's user (threads count)
     cgroups: list[str] = field(default_factory=list)  # cgroup folders to join (memory and pids limits)
+    parent: int = 0  # the grader's pid: the launcher ends if the grader has (0: not checked)
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self)), encoding="utf-8")
@@ -91,8 +94,8 @@ class Spec:
 
     @property
     def socket_dir(self) -> str:
-        """Where the kernel sees the socket folder."""
-        return self.kernel_dir if self.mode == "none" else KERNEL_DIR
+        """Where the kernel finds its connection file and makes its sockets."""
+        return str(Path(self.connection).parent) if self.mode == "none" else KERNEL_DIR
 
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -178,7 +181,8 @@ def build_root(spec: Spec) -> None:
         os.symlink(target, f"{root}/dev/{name}")
     if spec.bind_sys and os.path.isdir("/sys"):
         _bind("/sys", root + "/sys", readonly=True)
-    _bind(spec.kernel_dir, root + KERNEL_DIR, readonly=False)
+    os.makedirs(root + KERNEL_DIR, mode=0o700)
+    shutil.copyfile(spec.connection, root + KERNEL_DIR + "/kernel.json")
     course = Path(root + COURSE_DIR)
     _copy_course(spec, course)
     for folder in ("/tmp", "/dev/shm"):
@@ -186,6 +190,7 @@ def build_root(spec: Spec) -> None:
         os.chmod(root + folder, 0o1777)
     if spec.mode == "root":
         _chown_tree(course, spec.uid)
+        _chown_tree(Path(root + KERNEL_DIR), spec.uid)
     os.makedirs(root + "/.old")
     pivot = PIVOT_ROOT[platform.machine()]
     _check(_libc.syscall(pivot, root.encode(), (root + "/.old").encode()), "pivot_root")
@@ -252,6 +257,9 @@ def exit_code(status: int) -> int:
 
 def launch(spec: Spec) -> int:
     """Join the cgroups, enter the namespaces, fork the first process; wait for it and pass interrupts on."""
+    _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "parent-death signal")
+    if spec.parent and os.getppid() != spec.parent:
+        raise SandboxError("the grader ended before its sandbox started")
     for cgroup in spec.cgroups:
         Path(cgroup, "cgroup.procs").write_text(str(os.getpid()))
     if spec.mode == "root":

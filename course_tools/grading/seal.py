@@ -84,13 +84,13 @@ def choose(*, unsealed: bool, offline: bool, memory_bytes: int) -> Seal:
     return Seal("root" if root else "userns", offline, memory_bytes, cgroups, gpu_devices())
 
 
-def spec(seal: Seal, *, course: Path, root_dir: Path, kernel_dir: Path, slot: int, argv: list[str],
+def spec(seal: Seal, *, course: Path, root_dir: Path, connection: Path, slot: int, argv: list[str],
          env: dict[str, str], cgroups: list[str]) -> Spec:
     """The :class:`~course_tools.grading.sandbox.Spec` of one submission's sandbox."""
     readonly = sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix})
-    return Spec(mode=seal.mode, course=str(course), root_dir=str(root_dir), kernel_dir=str(kernel_dir),
+    return Spec(mode=seal.mode, course=str(course), root_dir=str(root_dir), connection=str(connection),
                 argv=argv, env=env, readonly=readonly, devices=list(DEVICES) + list(seal.gpu),
-                bind_sys=bool(seal.gpu),
+                bind_sys=bool(seal.gpu), parent=os.getpid(),
                 uid=seal.uid(slot), offline=seal.offline, memory_bytes=seal.memory_bytes, processes=PROCESSES,
                 cgroups=cgroups)
 
@@ -109,14 +109,10 @@ def probe(seal: Seal, course: Path) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="cg-") as scratch:
         base = Path(scratch)
-        root_dir, kernel_dir = base / "root", base / "k"
+        root_dir, connection = base / "root", base / "kernel.json"
         root_dir.mkdir()
-        kernel_dir.mkdir()
-        if seal.mode == "root":
-            base.chmod(0o755)
-            for folder in (root_dir, kernel_dir):
-                os.chown(folder, seal.uid(MAX_SLOTS - 1), seal.uid(MAX_SLOTS - 1))
-        trial = spec(seal, course=course, root_dir=root_dir, kernel_dir=kernel_dir, slot=MAX_SLOTS - 1,
+        connection.write_text("{}")
+        trial = spec(seal, course=course, root_dir=root_dir, connection=connection, slot=MAX_SLOTS - 1,
                      argv=[sys.executable, "-c", "pass"], env={"PATH": "/usr/bin:/bin"}, cgroups=[])
         trial.copies = []
         trial.write(base / "spec.json")

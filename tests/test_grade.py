@@ -270,6 +270,35 @@ def test_a_sandbox_sees_nothing_of_the_machine_and_keeps_nothing_running(tmp_pat
     assert not list(tmp_path.iterdir())
 
 
+def test_an_unsealed_kernel_runs_in_a_working_copy_of_its_own(tmp_path):
+    """--unsealed (for systems without namespaces): no seal, but its own copy of the course and the data limit."""
+    seal = sealing.choose(unsealed=True, offline=False, memory_bytes=4 << 30)
+    assert seal.mode == "none" and not seal.cgroups
+    with Kernel(seal, tmp_path, 6, course=REPO, mode="quick", backend="tensorflow") as kernel:
+        kernel.start()
+        reply = kernel.execute("import os, resource, utils", 60, user_expressions={
+            "where": "(os.getcwd(), utils.__file__, resource.getrlimit(resource.RLIMIT_DATA)[0])"})
+        assert reply is not None and reply["status"] == "ok", reply
+        cwd, utils_file, data = ast.literal_eval(reply["user_expressions"]["where"]["data"]["text/plain"])
+    assert cwd.startswith(str(tmp_path)) and cwd.endswith("/course/chapters")
+    assert utils_file.startswith(str(tmp_path)) and data == 4 << 30
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_machine_that_cannot_seal_says_so_and_how_to_fix_it():
+    chosen = _seal()
+    with pytest.raises(sealing.SealError, match="could not seal a submission off .*--unsealed"):
+        sealing.probe(sealing.Seal(chosen.mode, False, 4 << 20, False), REPO)  # too little memory to start Python
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root, to start a process as another user")
+def test_every_process_of_a_submissions_user_is_swept_away():
+    uid = sealing.Seal("root", False, 1 << 30, False).uid(sealing.MAX_SLOTS - 2)
+    stray = subprocess.Popen(["sleep", "600"], user=uid, group=uid)
+    assert sealing.sweep_user(uid) == 1
+    assert stray.wait(timeout=10) == -9 and sealing.sweep_user(uid) == 0
+
+
 def test_a_kernel_that_cannot_start_says_why(tmp_path):
     seal = _seal()
     kernel = Kernel(seal, tmp_path, 8, course=REPO, mode="quick", backend="tensorflow")

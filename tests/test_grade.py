@@ -15,6 +15,7 @@ import hashlib
 import io
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -257,8 +258,11 @@ def test_a_sandbox_sees_nothing_of_the_machine_and_keeps_nothing_running(tmp_pat
     assert seen["uid"] != 0 and int(seen["capabilities"], 16) == 0
     assert seen["processes"][0] == 1 and len(seen["processes"]) <= 3, seen["processes"]
     assert set(seen["checkout"]) <= {".venv"} and not seen["solutions"]  # the venv may live in the checkout
+    # the system's folders, and the top folder of wherever Python and its venv live (mounted read-only, as-is)
+    prefixes = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+    pythons = {Path(p).parts[1] for p in prefixes} | {Path(p).resolve().parts[1] for p in prefixes}
     assert set(seen["root"]) <= {"bin", "course", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "run",
-                                 "sbin", "tmp", "usr", "work", "root", "opt", "home"}, seen["root"]
+                                 "sbin", "tmp", "usr", "root", "opt", "home"} | pythons, seen["root"]
     assert seen["course"] == ["chapters", "datasets", "results", "utils"]
     assert seen["cwd"] == "/course/chapters"
     assert seen["data"] == 4 << 30 and seen["address_space"] == -1 and seen["reserved"]

@@ -1,7 +1,7 @@
 """The package layout is the course's architecture: imports only run downwards.
 
-``utils/`` is what a learner imports, in layers: the top-level basics, then data, models and
-training, decoding, tasks, the checks, and last the two modules a notebook starts and ends with
+``utils/`` is what a learner imports, in layers: the top-level basics, statistics (bootstrap
+intervals), plotting, then data, models and training, decoding, tasks, the checks, and last the two modules a notebook starts and ends with
 (``course.setup()``, ``results.save()``).
 ``course_tools/`` builds, publishes and grades the course on top of all of it. A module may import
 its own unit (its own subpackage) and any unit of a lower layer, never a higher one or a peer:
@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Lowest first. A unit is a module or a subpackage; a unit may import the units of lower layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("utils", "utils.mode", "utils.files"),  # "utils" is the package's own __init__
+    ("utils.stats",),  # bootstrap intervals: plain NumPy, for data, decoding and tasks alike
     ("utils.plotting",),
     ("utils.data",),
     ("utils.models",),

@@ -29,6 +29,7 @@ import keras
 import numpy as np
 
 from utils.models import cells, gated
+from utils.stats.bootstrap import block_bootstrap_interval  # noqa: F401  (chapter 6 calls it as lm.block_bootstrap_interval)
 from utils.training import progress
 
 State = list[list[np.ndarray]]

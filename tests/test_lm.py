@@ -443,3 +443,18 @@ def test_adapting_model_refuses_other_architectures_and_rates():
         lm.AdaptingModel(dense_only, -1.0)
     with pytest.raises(ValueError, match="start must be a whole number"):
         lm.dynamic_probabilities(dense_only, np.arange(3), 0.1, start=3)
+
+
+def test_block_bootstrap_interval_holds_the_mean_and_widens_with_dependence():
+    rng = np.random.default_rng(0)
+    independent = rng.normal(1.0, 1.0, 20_000)
+    low, high = lm.block_bootstrap_interval(independent, block=100)
+    assert low < independent.mean() < high and 0.02 < high - low < 0.04  # 1.96 * 2 / sqrt(20,000) = 0.028
+    runs = np.repeat(rng.normal(1.0, 1.0, 200), 100)  # the same value 100 times in a row: 200 draws' worth
+    low_runs, high_runs = lm.block_bootstrap_interval(runs, block=100)
+    assert high_runs - low_runs > 5 * (high - low)
+    for call, phrase in ((lambda: lm.block_bootstrap_interval(np.ones(10), block=8), "at least two blocks"),
+                         (lambda: lm.block_bootstrap_interval(np.ones(100), block=5, resamples=3), "resamples"),
+                         (lambda: lm.block_bootstrap_interval(np.ones(100), block=5, level=1.5), "level")):
+        with pytest.raises(ValueError, match=phrase):
+            call()

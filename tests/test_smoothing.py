@@ -119,7 +119,7 @@ def test_select_order_picks_the_lowest_validation_score():
         (lambda: adaptive_probabilities("at", "the", 2, VOCAB), ValueError, "too few"),
         (lambda: select_order("the", "the", VOCAB, orders=[1, 5]), ValueError, "too few"),
         (lambda: fit_kneser_ney(TEXT, 2, VOCAB).batch_step([0, 1], np.zeros((3, 2))), ValueError,
-         r"state must have shape \(batch, order\)"),
+         r"state must have shape \(batch, order \+ 1\)"),
         (lambda: fit_kneser_ney(TEXT, 2, VOCAB).batch_step([0, 999]), ValueError, "outside the vocabulary"),
     ],
 )
@@ -254,17 +254,27 @@ def test_select_order_scores_each_order_as_its_own_fit():
 
 def test_batch_step_gives_each_text_the_distribution_after_its_own_context():
     model = fit_kneser_ney(TEXT, 4, VOCAB)
-    contexts = ["the c", "a", "on the m"]
-    state = np.full((len(contexts), 4), -1)  # the last 4 ids before each text's last one, -1 where none
-    for row, context in zip(state, contexts):
-        before = VOCAB.encode(context[:-1])[-4:]
-        row[4 - len(before):] = before
-    probs, state = model.batch_step(VOCAB.encode("".join(c[-1] for c in contexts)), state)
-    for k, context in enumerate(contexts):
-        np.testing.assert_allclose(probs[k], model.distribution(context), rtol=1e-12)
-    assert VOCAB.decode(state[0]) == "he c" and state[1].tolist() == [-1, -1, -1, VOCAB.index["a"]]
+    texts = ["the cat sat", "a", "on the mat. the dog", "QZ"]  # of different lengths, one unseen context
+    state, longest = None, max(map(len, texts))
+    for t in range(longest):  # each text is read from its own start; a finished one repeats its last id
+        ids = [VOCAB.index[text[min(t, len(text) - 1)]] for text in texts]
+        probs, state = model.batch_step(ids, state)
+    for k, text in enumerate(texts):
+        context = text + text[-1] * (longest - len(text))
+        np.testing.assert_array_equal(probs[k], model.distribution(context))
+    assert state.shape == (len(texts), 5) and (state[:, 0] == 0).all()
+    assert state[3, 2] == -1  # "ZZ" never occurred in training: no id, and no longer context has one either
     fresh, state = model.batch_step(np.array([VOCAB.index["t"]]))  # no state: the texts start here
-    np.testing.assert_allclose(fresh[0], model.distribution("t"), rtol=1e-12)
+    np.testing.assert_array_equal(fresh[0], model.distribution("t"))
+
+
+def test_distributions_equal_the_per_character_interpolation_exactly():
+    model = fit_kneser_ney(TEXT * 2, 6, VOCAB)
+    text = VOCAB.encode("the dog sat on a cat. QZ the mat")
+    probs = model.probabilities(text, history="a dog ")
+    full = "a dog " + VOCAB.decode(text)
+    for t in range(len(text)):
+        assert model.distribution(full[: 6 + t])[text[t]] == probs[t]  # the same sums, in the same order
 
 
 def test_adaptive_probabilities_use_only_the_text_before_each_character():

@@ -268,20 +268,21 @@ class KneserNeyLM:
         i = np.minimum(np.searchsorted(codes, wanted), len(codes) - 1)
         return np.where((ids >= 0) & (codes[i] == wanted), i, -1)
 
-    def _context_ids(self, contexts: np.ndarray) -> list[np.ndarray]:
-        """Ids of the last 0..order characters of each row of ``contexts`` ``(B, order)``, -1 marking no character.
+    def _context_ids(self, contexts: np.ndarray) -> np.ndarray:
+        """Ids of the last 0..order characters of each row of ``contexts`` ``(B, order)`` (-1 marks no character).
 
-        Entry ``k`` is the id of each row's last ``k`` characters (-1 where a row has fewer, or
-        where they never occurred).
+        Column ``k`` of the result ``(B, order + 1)`` is the id of each row's last ``k`` characters (-1 where
+        a row has fewer, or where they never occurred).
         """
         batch = len(contexts)
-        found = [np.zeros(batch, dtype=np.int64)]
+        found = np.full((batch, self.order + 1), -1, dtype=np.int64)
+        found[:, 0] = 0
         for k in range(1, self.order + 1):
             ids = np.zeros(batch, dtype=np.int64)
             for column in range(self.order - k, self.order):
                 chars = contexts[:, column]
                 ids = np.where(chars >= 0, self._extend(k - (self.order - 1 - column), ids, chars), -1)
-            found.append(ids)
+            found[:, k] = ids
         return found
 
     def _last_chars(self, context: np.ndarray) -> np.ndarray:
@@ -302,13 +303,28 @@ class KneserNeyLM:
             ids = np.zeros(0, dtype=np.int64)
         else:
             ids = self.ids(context, "context")
-        return self._distributions(self._last_chars(ids)[None, :])[0]
+        return self._distributions(self._context_ids(self._last_chars(ids)[None, :]))[0]
 
-    def _distributions(self, contexts: np.ndarray) -> np.ndarray:
-        """P(w | row) for every row of ``contexts`` ``(B, order)`` (see :meth:`_context_ids`): ``(B, V)``."""
-        batch, v = len(contexts), self.vocab_size
-        codes = [np.repeat(ids, v) for ids in self._context_ids(contexts)]
-        return self._interpolate(codes, np.tile(np.arange(v, dtype=np.int64), batch)).reshape(batch, v)
+    def _distributions(self, context_ids: np.ndarray) -> np.ndarray:
+        """P(w | context) for every row of ``context_ids`` ``(B, order + 1)`` (see :meth:`_context_ids`): ``(B, V)``.
+
+        The same interpolation as :meth:`_interpolate`, a row at a time: a seen context's n-grams are
+        one run of a level's sorted keys, so each row takes its run instead of looking up all ``V``.
+        """
+        v = self.vocab_size
+        p = np.full((len(context_ids), v), 1.0 / v)
+        for level, ctx in zip(self.levels, context_ids.T):
+            i = np.minimum(np.searchsorted(level.contexts, ctx), len(level.contexts) - 1)
+            rows = np.flatnonzero((ctx >= 0) & (level.contexts[i] == ctx))
+            if len(rows) == 0:
+                continue
+            first = np.searchsorted(level.keys, ctx[rows] * v)
+            size = np.searchsorted(level.keys, ctx[rows] * v + v) - first
+            keys = np.repeat(first - np.cumsum(size) + size, size) + np.arange(size.sum())
+            seen = np.zeros((len(rows), v))
+            seen[np.repeat(np.arange(len(rows)), size), level.keys[keys] % v] = level.weight[keys]
+            p[rows] = seen + level.gamma[i[rows]][:, None] * p[rows]
+        return p
 
     def probabilities(self, text: str | Sequence[int] | np.ndarray,
                       history: str | Sequence[int] | np.ndarray | None = None) -> np.ndarray:
@@ -352,20 +368,25 @@ class KneserNeyLM:
     def batch_step(self, last_ids: Any, state: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`step` for a batch of texts, for :func:`utils.decoding.sampling.generate_batch`.
 
-        ``last_ids`` ``(B,)`` are the ids just read; ``state`` ``(B, order)`` holds each text's last
-        ``order`` ids before them (-1 where a text is shorter; ``None`` at the start). Returns
-        P(next) ``(B, V)`` and the new state.
+        ``last_ids`` ``(B,)`` are the ids just read; ``state`` ``(B, order + 1)`` holds, for each text, the
+        ids of its last 0, 1, ..., ``order`` characters before them (-1 where the text is shorter or the
+        context never occurred; ``None`` at the start). Returns P(next) ``(B, V)`` and the new state: each
+        context grows by the id just read, one lookup per order.
         """
         self._check_fitted()
         ids = self.ids(np.asarray(last_ids).reshape(-1), "last_ids")
         if state is None:
-            state = np.full((len(ids), self.order), -1, dtype=np.int64)
+            state = np.full((len(ids), self.order + 1), -1, dtype=np.int64)
+            state[:, 0] = 0
         state = np.asarray(state, dtype=np.int64)
-        if state.shape != (len(ids), self.order):
-            raise ValueError(f"state must have shape (batch, order) = ({len(ids)}, {self.order}), "
+        if state.shape != (len(ids), self.order + 1):
+            raise ValueError(f"state must have shape (batch, order + 1) = ({len(ids)}, {self.order + 1}), "
                              f"got {state.shape}; start with state=None.")
-        state = np.concatenate([state, ids[:, None]], axis=1)[:, 1:]
-        return self._distributions(state), state
+        grown = np.empty_like(state)
+        grown[:, 0] = 0
+        for k in range(1, self.order + 1):
+            grown[:, k] = self._extend(k, state[:, k - 1], ids)
+        return self._distributions(grown), grown
 
     def discounts(self) -> list[tuple[float, float, float]]:
         """``(D1, D2, D3+)`` of each level, from unigrams (level 1) to the top."""

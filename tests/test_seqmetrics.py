@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from utils.decoding import seqmetrics
@@ -57,3 +58,64 @@ def test_metrics_refuse_a_string_where_a_list_is_expected_and_non_strings(metric
 def test_edit_distance_refuses_what_is_not_a_sequence():
     with pytest.raises(TypeError, match=r"b is int 5; the edit distance compares two sequences"):
         seqmetrics.edit_distance("five", 5)
+
+
+def test_bleu_and_chrf_are_100_for_perfect_output_and_rank_near_misses():
+    references = ["three hundred and eighty-seven", "twenty-one thousand, five hundred", "nine"]
+    assert seqmetrics.bleu(references, references) == pytest.approx(100.0)
+    assert seqmetrics.chrf(references, references) == pytest.approx(100.0)
+    one_digit = ["three hundred and eighty-six", "twenty-one thousand, five hundred", "nine"]
+    dropped = ["three hundred", "twenty-one thousand", "nine"]
+    # a wrong digit word costs BLEU whole n-grams but chrF only the characters that differ
+    assert 0 < seqmetrics.bleu(one_digit, references) < 100
+    assert seqmetrics.chrf(one_digit, references) > seqmetrics.bleu(one_digit, references)
+    # outputs shorter than their references pay BLEU's brevity penalty and chrF's recall
+    assert seqmetrics.bleu(dropped, references) < seqmetrics.bleu(one_digit, references)
+    assert seqmetrics.chrf(dropped, references) < seqmetrics.chrf(one_digit, references)
+    with pytest.raises(TypeError, match="one string"):
+        seqmetrics.bleu("nine", "nine")
+
+
+def test_bleu_is_a_corpus_score_not_a_mean_of_sentence_scores():
+    references = ["three hundred and eighty-seven", "five"]
+    outputs = ["three hundred and eighty-seven", "six"]
+    from sacrebleu.metrics import BLEU
+
+    sentence_mean = (BLEU(effective_order=True).sentence_score(outputs[0], [references[0]]).score
+                     + BLEU(effective_order=True).sentence_score(outputs[1], [references[1]]).score) / 2
+    assert seqmetrics.bleu(outputs, references) != pytest.approx(sentence_mean)
+
+
+def test_per_bin_intervals_hold_the_point_figures_of_by_bin():
+    rng = np.random.default_rng(0)
+    references = [f"number {i}" for i in range(120)]
+    outputs = [r if rng.random() < 0.7 else r[:-1] for r in references]
+    bins, labels = np.repeat([0, 1, 2], 40), ["short", "middle", "long"]
+    plain = seqmetrics.by_bin(outputs, references, bins, labels)
+    table = seqmetrics.by_bin_with_intervals(outputs, references, bins, labels)
+    for metric in ("exact match", "character error rate"):
+        assert np.allclose(table[metric], plain[metric])
+        assert (table[f"{metric} low"] <= table[metric]).all() and (table[metric] <= table[f"{metric} high"]).all()
+    found = seqmetrics.bin_interval(table, "middle")
+    assert found.estimate == pytest.approx(plain.loc["middle", "exact match"]) and found.high > found.low
+    overall = seqmetrics.intervals(outputs, references)
+    assert overall["exact match"].estimate == pytest.approx(seqmetrics.exact_match(outputs, references))
+    assert overall["character error rate"].estimate == pytest.approx(
+        seqmetrics.character_error_rate(outputs, references))
+
+
+def test_paired_by_bin_tells_a_real_difference_from_noise():
+    references = [f"item {i:03d}" for i in range(200)]
+    bins, labels = np.repeat([0, 1], 100), ["first", "second"]
+    # a is right on every pair; b misses 30 pairs of the first bin and 2 of the second
+    a = list(references)
+    b = [r + "x" if (i < 30 or 100 <= i < 102) else r for i, r in enumerate(references)]
+    found = seqmetrics.paired_by_bin(a, b, references, bins, labels)
+    assert found["first"].estimate == pytest.approx(0.30) and found["first"].low > 0
+    assert found["second"].estimate == pytest.approx(0.02) and found["second"].contains(0.0)
+    rates = seqmetrics.paired_by_bin(a, b, references, bins, labels, metric="character error rate")
+    assert rates["first"].estimate < 0 and rates["first"].high < 0
+    with pytest.raises(ValueError, match="metric is"):
+        seqmetrics.paired_by_bin(a, b, references, bins, labels, metric="bleu")
+    with pytest.raises(ValueError, match="holds no pair"):
+        seqmetrics.by_bin_with_intervals(a, references, bins, labels + ["third"])

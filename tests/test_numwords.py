@@ -108,3 +108,46 @@ def test_alignment_refuses_numbers_outside_the_task():
         numwords.alignment(1_000_000)
     with pytest.raises(ValueError):
         numwords.alignment(0)
+
+
+def test_the_length_split_holds_out_the_longest_spellings_and_nothing_else():
+    task = numwords.make_task(1_200, 100, 20, n_bins=4, largest=999_999, seed=0, hold_out_longer_than=56,
+                              n_beyond=30)
+    inside = [*task.train.sources, *task.validation.sources, *task.test.sources]
+    assert max(len(s) for s in inside) <= 56 < min(len(s) for s in task.beyond.sources)
+    assert len(task.beyond) == 30 and len(task.train) == 1_200 and len(task.test) == 80
+    assert task.beyond_label.endswith("(beyond)") and task.beyond_label.startswith(str(min(map(len, task.beyond.sources))))
+    every = [set(p.numbers.tolist()) for p in (task.train, task.validation, task.test, task.beyond)]
+    assert sum(len(s) for s in every) == len(set().union(*every))  # no number in two splits
+    for pairs in (task.train, task.beyond):
+        for number, source, target in zip(pairs.numbers[:5], pairs.sources, pairs.targets):
+            assert (source, target) == (numwords.spell(int(number), "de"), numwords.spell(int(number), "en"))
+    # the cut at 56 characters keeps every structure of the held-out numbers in training (the pilot's finding)
+    assert numwords.reachability(task.train, task.beyond)["structure seen"] == 1.0
+
+
+def test_a_cut_below_the_shortest_full_spelling_holds_out_a_whole_structure():
+    """The trap the option avoids: with a cut at 52 characters no number with every word (53 or more) trains."""
+    task = numwords.make_task(1_200, 100, 20, n_bins=4, largest=999_999, seed=0, hold_out_longer_than=52,
+                              n_beyond=30)
+    assert numwords.reachability(task.train, task.beyond)["structure seen"] < 0.5
+    assert len(numwords.spell(121_121, "de")) == 53 and numwords.structure(121_121) == numwords.structure(987_654)
+
+
+def test_structure_tells_the_kinds_of_word_apart():
+    assert numwords.structure(387_654) == numwords.structure(123_456)
+    assert numwords.structure(387_054) != numwords.structure(387_654)
+    assert numwords.structure(387_614) != numwords.structure(387_654)
+    assert numwords.structure(7) == (None, (False, "none", True))
+    assert numwords.structure(17_000) == ((False, "teen", None), None)
+
+
+def test_the_default_split_is_unchanged_by_the_option():
+    plain = numwords.make_task(200, 50, 10, seed=5)
+    assert plain.beyond is None and plain.beyond_label is None
+    with pytest.raises(ValueError, match="give hold_out_longer_than"):
+        numwords.make_task(200, 50, 10, seed=5, n_beyond=10)
+    with pytest.raises(ValueError, match="n_beyond must be a positive"):
+        numwords.make_task(200, 50, 10, seed=5, hold_out_longer_than=40)
+    with pytest.raises(ValueError, match="no German source"):
+        numwords.make_task(2_000, 50, 10, largest=99_999, seed=5, hold_out_longer_than=80, n_beyond=10)

@@ -11,6 +11,16 @@ round numbers common (see :func:`draw_numbers`), and splits them into training, 
 sets that share no number. The test set is stratified by the length of the German input: the same
 number of pairs in each length bin, so that accuracy against length can be read from it.
 
+:func:`make_task` can also hold out the **longest spellings** (``hold_out_longer_than``): every pair
+whose German source is longer than that many characters is kept out of training, validation and the
+in-distribution bins, and ``n_beyond`` of them form :attr:`Task.beyond`, a test set beyond the
+training lengths. The split is by source length in characters, not by number of digits: a split by
+digits holds out a structure (a three-digit thousands group) that training never showed, and tests
+that rather than length. With a cut long enough that every :func:`structure` of number still occurs
+in training (at least 56 characters for the largest numbers: the shortest spelling with every word
+of a six-digit number has 53), the held-out pairs are longer spellings of structures the models have
+seen; :func:`reachability` measures that.
+
 :func:`alignment` says, for every character of a pair, which *word* of the number it belongs to
 (the hundreds digit, "hundert"/"hundred", the tens, the units, "tausend"/"thousand", in each
 group of three digits), or that it belongs to none (German "und", English "and", spaces, hyphens,
@@ -99,6 +109,9 @@ class Task:
     test_bins: np.ndarray
     bin_labels: list[str]
     largest: int
+    beyond: Pairs | None = None
+    """Test pairs whose sources are longer than every other split's (``None`` unless asked for)."""
+    beyond_label: str | None = None
 
 
 def draw_numbers(count: int, largest: int, seed: int, zero_share: float = 0.4) -> np.ndarray:
@@ -137,19 +150,33 @@ def draw_numbers(count: int, largest: int, seed: int, zero_share: float = 0.4) -
 
 
 def make_task(n_train: int, n_validation: int, n_test_per_bin: int, *, n_bins: int = 4,
-              largest: int = 99_999, seed: int = 0) -> Task:
+              largest: int = 99_999, seed: int = 0, hold_out_longer_than: int | None = None,
+              n_beyond: int = 0) -> Task:
     """Draw the task's numbers and split them; see the module docstring.
 
     The length bins are the quantiles of the German source length over all drawn numbers, so each
     bin covers about the same share of the task; the test set takes ``n_test_per_bin`` pairs from
     each, validation ``n_validation`` at random from the rest, and training the remaining pairs.
+
+    With ``hold_out_longer_than`` (a number of characters), the pairs with longer German sources
+    are held out of all of that, and ``n_beyond`` of them (at least 1) become ``Task.beyond``; the
+    draw grows until there are enough pairs on both sides of the cut. Without it (the default) the
+    task is drawn exactly as before the option existed.
     """
     for name, value in (("n_train", n_train), ("n_validation", n_validation),
                         ("n_test_per_bin", n_test_per_bin), ("n_bins", n_bins)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
     total = n_train + n_validation + n_test_per_bin * n_bins
-    pool = Pairs.of(draw_numbers(total, largest, seed))
+    beyond = beyond_label = None
+    if hold_out_longer_than is None:
+        if n_beyond:
+            raise ValueError(f"n_beyond={n_beyond} asks for pairs beyond the training lengths: give "
+                             "hold_out_longer_than too (the source length in characters above which pairs are held out).")
+        pool = Pairs.of(draw_numbers(total, largest, seed))
+    else:
+        pool, beyond = _split_by_length(total, largest, seed, hold_out_longer_than, n_beyond)
+        beyond_label = f"{min(len(s) for s in beyond.sources)}-{max(len(s) for s in beyond.sources)} chars (beyond)"
     lengths = np.array([len(source) for source in pool.sources])
     edges = np.unique(np.quantile(lengths, np.linspace(0, 1, n_bins + 1)[1:-1], method="higher"))
     if len(edges) != n_bins - 1:
@@ -170,8 +197,79 @@ def make_task(n_train: int, n_validation: int, n_test_per_bin: int, *, n_bins: i
     return Task(
         train=pool[rest[n_validation:]], validation=pool[rest[:n_validation]], test=pool[test_index],
         test_bins=bins[test_index], bin_labels=[f"{lo}-{hi} chars" for lo, hi in zip(low, high, strict=True)],
-        largest=largest,
+        largest=largest, beyond=beyond, beyond_label=beyond_label,
     )
+
+
+def _split_by_length(total: int, largest: int, seed: int, longer_than: int, n_beyond: int) -> tuple[Pairs, Pairs]:
+    """``total`` pairs with sources of at most ``longer_than`` characters and ``n_beyond`` longer ones, in drawing order."""
+    for name, value in (("hold_out_longer_than", longer_than), ("n_beyond", n_beyond)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{name} must be a positive whole number, got {value!r}.")
+    count, spelled = total + n_beyond, {}
+    while True:
+        numbers = draw_numbers(count, largest, seed)
+        for n in numbers:  # a larger draw repeats few numbers, but each is spelled once
+            if int(n) not in spelled:
+                spelled[int(n)] = spell(int(n), SOURCE_LANGUAGE)
+        long = np.array([len(spelled[int(n)]) > longer_than for n in numbers])
+        inside, outside = np.flatnonzero(~long), np.flatnonzero(long)
+        if len(inside) >= total and len(outside) >= n_beyond:
+            break
+        if len(outside) == 0 and count >= 2_000:
+            raise ValueError(f"no German source in 1..{largest} drawn is longer than {longer_than} characters: "
+                             "lower hold_out_longer_than or raise largest.")
+        grown = max(total * count / max(len(inside), 1), n_beyond * count / max(len(outside), 1))
+        count = int(1.1 * grown) + 1
+        if count > 0.5 * largest:
+            raise ValueError(f"too few sources longer than {longer_than} characters in 1..{largest} to hold out "
+                             f"{n_beyond}: lower hold_out_longer_than or ask for fewer pairs beyond.")
+    def pairs(chosen: np.ndarray) -> Pairs:
+        return Pairs(chosen, [spelled[int(n)] for n in chosen], [spell(int(n), TARGET_LANGUAGE) for n in chosen])
+
+    return pairs(numbers[inside[:total]]), pairs(numbers[outside[:n_beyond]])
+
+
+def structure(number: int) -> tuple:
+    """The number's structure: for the thousands group and the rest, which words it has.
+
+    Per group of three digits: whether it has a hundreds word, its tens ("none", "teen" or "tens")
+    and whether it has a units word (``None`` for a teen); ``None`` for an absent group. 387,654 and
+    123,456 share a structure; 387,054 and 387,614 do not. Two numbers of one structure are spelled
+    with the same sequence of kinds of word, in both languages.
+    """
+    def group(value: int) -> tuple | None:
+        if value == 0:
+            return None
+        hundreds, rest = divmod(value, 100)
+        tens, units = divmod(rest, 10)
+        kind = "teen" if tens == 1 else "tens" if tens else "none"
+        return hundreds > 0, kind, (None if tens == 1 else units > 0)
+
+    thousands, rest = divmod(int(number), 1000)
+    return group(thousands), group(rest)
+
+
+def reachability(train: Pairs, held_out: Pairs) -> dict[str, float]:
+    """How much of what the held-out pairs need training showed: shares of the held-out pairs.
+
+    ``structure seen``: the number's :func:`structure` occurs in training. ``groups seen in role``:
+    its thousands group occurs as a thousands group in training, and its last three digits as last
+    three digits. ``longest training source`` and ``shortest held-out source`` in characters.
+    """
+    structures = {structure(int(n)) for n in train.numbers}
+    high = {int(n) // 1000 for n in train.numbers if n >= 1000}
+    low = {int(n) % 1000 for n in train.numbers}
+    numbers = [int(n) for n in held_out.numbers]
+    if not numbers:
+        raise ValueError("no held-out pairs to check.")
+    return {
+        "structure seen": float(np.mean([structure(n) in structures for n in numbers])),
+        "groups seen in role": float(np.mean([(n // 1000 == 0 or n // 1000 in high) and n % 1000 in low
+                                              for n in numbers])),
+        "longest training source": float(max(len(s) for s in train.sources)),
+        "shortest held-out source": float(min(len(s) for s in held_out.sources)),
+    }
 
 
 def _group_de(group: int, prefix: str, before_thousand: bool) -> list[_Segment]:

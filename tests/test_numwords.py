@@ -151,3 +151,18 @@ def test_the_default_split_is_unchanged_by_the_option():
         numwords.make_task(200, 50, 10, seed=5, hold_out_longer_than=40)
     with pytest.raises(ValueError, match="no German source"):
         numwords.make_task(2_000, 50, 10, largest=99_999, seed=5, hold_out_longer_than=80, n_beyond=10)
+
+
+def test_swap_word_changes_one_digit_word_into_another_valid_one():
+    rng = np.random.default_rng(0)
+    changed, start, end = numwords.swap_word(387_654, rng)
+    target = numwords.spell(387_654, "en")
+    assert target.startswith("three hundred") and (start, end) == (0, 5)
+    assert changed[start:end] in ("seven", "eight") and changed[end:] == target[end:]
+    assert len(changed) == len(target)
+    english = {numwords.spell(n, "en") for n in range(100, 1000)}
+    assert changed.split(" thousand")[0] in english  # still a well-formed English number
+    # "seventy" has no partner of its length: the next word is swapped
+    changed, start, end = numwords.swap_word(75, rng)
+    assert numwords.spell(75, "en")[start:end] == "five" and changed[start:end] in ("four", "nine")
+    assert numwords.swap_word(70, rng) is None and numwords.swap_word(10, rng) is None

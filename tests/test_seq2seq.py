@@ -184,11 +184,23 @@ def test_train_and_compare_the_training_model_with_its_step_decoder(capsys):
     training, encoder, step = _tiny_encoder_decoder(len(sv), len(tv))
     before = seq2seq.teacher_forced_accuracy(training, validation)
     history, seconds = seq2seq.train(training, batches, validation, 3, learning_rate=1e-2)
-    assert len(history["loss"]) == len(history["val_loss"]) == 3 and seconds > 0
+    assert len(history["loss"]) == len(history["val_loss"]) == len(history["seconds"]) == 3 and seconds > 0
+    assert 0 < history["seconds"][0] < history["seconds"][1] < history["seconds"][2] <= seconds
     assert history["val_loss"][-1] < history["val_loss"][0]
     assert "tiny: 3 epochs" in capsys.readouterr().out
     after = seq2seq.teacher_forced_accuracy(training, validation)
     assert 0 <= before < after <= 1
+    # per pair, in the pairs' order: the same share of right tokens as the batches give
+    predicted = seq2seq.teacher_forced_predictions(training, ids[0], ids[1], batches.edges, batch_size=8)
+    assert [len(p) for p in predicted] == [len(t) for t in ids[1]]
+    right = sum(int((p == t).sum()) for p, t in zip(predicted, ids[1])) / sum(len(t) for t in ids[1])
+    assert right == pytest.approx(after, abs=1.5 / sum(len(t) for t in ids[1]))  # an argmax tie may flip one token
+    # decoder inputs of the targets' lengths are read instead of the true prefix
+    changed = [np.concatenate([[START], np.full(len(t) - 1, t[0])]).astype(np.int32) for t in ids[1]]
+    other = seq2seq.teacher_forced_predictions(training, ids[0], ids[1], batches.edges, decoder_inputs=changed)
+    assert [len(p) for p in other] == [len(t) for t in ids[1]]
+    with pytest.raises(ValueError, match="each as long as its target"):
+        seq2seq.teacher_forced_predictions(training, ids[0], ids[1], batches.edges, decoder_inputs=[c[:-1] for c in changed])
     teacher, stepped = seq2seq.teacher_and_step_probabilities(
         training, seq2seq.encode_function(encoder), seq2seq.step_function(step), validation[0], rows=5)
     real = int((validation[0][2][:5] > 0).sum())

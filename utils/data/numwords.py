@@ -354,3 +354,34 @@ def alignment(number: int) -> tuple[np.ndarray, np.ndarray]:
                                f"{built!r} as the alignment rules expect: is another num2words version installed?")
         labels.append(_labels(segments))
     return labels[0], labels[1]
+
+
+_SWAPPABLE = {"units": _EN_UNITS[1:], "tens": _EN_TENS[2:], "ten to nineteen": _EN_TEENS}
+
+
+def swap_word(number: int, rng: np.random.Generator) -> tuple[str, int, int] | None:
+    """The English target of ``number`` with its first swappable digit word replaced by another valid one.
+
+    A digit word (a hundreds digit, units, tens or ten-to-nineteen word, in either group) is
+    swappable when another word of its kind has the same length ("three" -> "seven", "forty" ->
+    "sixty"): the changed target is then a well-formed English number, every later character stays
+    where it was, and the later words still translate the source. Returns ``(changed target, start,
+    end)``, the word at ``[start, end)``, or ``None`` when no digit word has a same-length partner
+    ("seventy", "ten"). Exposure bias is measured by feeding a decoder the changed prefix.
+    """
+    target = spell(number, TARGET_LANGUAGE)
+    labels = alignment(number)[1]
+    start = 0
+    while start < len(labels):
+        end = start
+        while end < len(labels) and labels[end] == labels[start]:
+            end += 1
+        if labels[start] >= 0:
+            kind = WORDS[labels[start]].split(": ")[-1]
+            kind = "units" if kind == "hundreds digit" else kind
+            word = target[start:end]
+            partners = [w for w in _SWAPPABLE.get(kind, ()) if len(w) == len(word) and w != word]
+            if partners:
+                return target[:start] + str(rng.choice(partners)) + target[end:], start, end
+        start = end
+    return None

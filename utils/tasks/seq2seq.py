@@ -267,7 +267,8 @@ def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epo
     weighted by the batches' weights (0 on padding). Training stops when the validation loss has
     not improved for ``patience`` epochs, or after ``epochs``. Shows a live line and learning curve
     in full mode (:mod:`utils.training.progress`), prints one line when done, returns the
-    history (``loss`` and ``val_loss`` per epoch) and the seconds taken.
+    history (``loss``, ``val_loss`` and ``seconds``, the wall time from the start of training to the
+    end of each epoch's validation) and the seconds taken.
     """
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
         raise ValueError(f"epochs must be a whole number of at least 1, got {epochs!r}.")
@@ -276,8 +277,12 @@ def train(model: keras.Model, batches: PairBatches, validation: PairBatches, epo
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     start = time.perf_counter()
     shown = progress.TrainingProgress(model.name, plot=True)
-    history = model.fit(batches, validation_data=validation, epochs=int(epochs), callbacks=[stop, shown], verbose=0)
+    clock: list[float] = []
+    timed = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: clock.append(time.perf_counter() - start))
+    history = model.fit(batches, validation_data=validation, epochs=int(epochs), callbacks=[stop, shown, timed],
+                        verbose=0)
     seconds = time.perf_counter() - start
+    history.history["seconds"] = clock
     best = int(np.argmin(history.history["val_loss"]))
     print(f"{model.name}: {len(history.history['loss'])} epochs in {seconds:.0f} s; best validation loss "
           f"{history.history['val_loss'][best]:.4f} after epoch {best + 1}")
@@ -318,3 +323,38 @@ def teacher_forced_accuracy(model: keras.Model, batches: PairBatches) -> float:
     if total == 0:
         raise ValueError("the batches hold no real target tokens.")
     return right / total
+
+
+def teacher_forced_predictions(model: keras.Model, source_ids: Sequence[np.ndarray], target_ids: Sequence[np.ndarray],
+                               edges: np.ndarray, *, decoder_inputs: Sequence[np.ndarray] | None = None,
+                               batch_size: int = 64) -> list[np.ndarray]:
+    """The training model's most likely next token at every step of every target, in the order of the pairs.
+
+    The decoder reads the true prefix (``decoder_inputs`` default to the start token and the target
+    without its last token); pass other decoder inputs, of the targets' lengths, to feed it a changed
+    prefix. Sources are grouped by the training buckets ``edges`` and padded on the left as in
+    training; each group is cut into batches of ``batch_size`` rows, a partial one completed with
+    empty rows. Returns one (len(target),) int array per pair: compare it with the target.
+    """
+    if len(source_ids) != len(target_ids) or len(source_ids) == 0:
+        raise ValueError(f"give as many targets as sources, at least one: got {len(source_ids)} and {len(target_ids)}.")
+    inputs = [teacher_forcing(t)[0] for t in target_ids] if decoder_inputs is None else list(decoder_inputs)
+    if len(inputs) != len(target_ids) or any(len(i) != len(t) for i, t in zip(inputs, target_ids, strict=True)):
+        raise ValueError("give one decoder input per target, each as long as its target.")
+    lengths = np.array([len(s) for s in source_ids])
+    groups = np.minimum(np.searchsorted(edges, lengths, side="left"), len(edges) - 1)
+    predicted: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(source_ids)
+    empty = np.zeros(0, dtype=np.int32)
+    for group in np.unique(groups):
+        members = np.flatnonzero(groups == group)
+        width = max(int(edges[group]), int(lengths[members].max()))
+        target_width = max(len(target_ids[i]) for i in members)
+        for first in range(0, len(members), batch_size):
+            chunk = members[first:first + batch_size]
+            filler = [empty] * (batch_size - len(chunk))
+            source = pad([source_ids[i] for i in chunk] + filler, width, side="left")
+            decoder_input = pad([inputs[i] for i in chunk] + filler, target_width)
+            best = np.argmax(np.asarray(model.predict_on_batch([source, decoder_input])), axis=-1)
+            for row, i in enumerate(chunk):
+                predicted[i] = best[row, : len(target_ids[i])].astype(np.int32)
+    return predicted

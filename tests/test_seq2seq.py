@@ -199,6 +199,13 @@ def test_train_and_compare_the_training_model_with_its_step_decoder(capsys):
     changed = [np.concatenate([[START], np.full(len(t) - 1, t[0])]).astype(np.int32) for t in ids[1]]
     other = seq2seq.teacher_forced_predictions(training, ids[0], ids[1], batches.edges, decoder_inputs=changed)
     assert [len(p) for p in other] == [len(t) for t in ids[1]]
+    changed_targets = [np.concatenate([np.full(len(t) - 1, t[0]), [END]]).astype(np.int32) for t in ids[1]]
+    effect = seq2seq.swapped_prefix_effect(training, ids[0], ids[1], changed_targets, [1] * len(ids[1]), batches.edges)
+    assert effect["later"].tolist() == [len(t) - 1 for t in ids[1]]
+    assert np.all(effect["true prefix"] <= effect["later"]) and np.all(effect["changed prefix"] <= effect["later"])
+    with pytest.raises(ValueError, match="as long as its target"):
+        seq2seq.swapped_prefix_effect(training, ids[0], ids[1], [c[:-1] for c in changed_targets], [1] * len(ids[1]),
+                                      batches.edges)
     with pytest.raises(ValueError, match="each as long as its target"):
         seq2seq.teacher_forced_predictions(training, ids[0], ids[1], batches.edges, decoder_inputs=[c[:-1] for c in changed])
     teacher, stepped = seq2seq.teacher_and_step_probabilities(

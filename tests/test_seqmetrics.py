@@ -119,3 +119,20 @@ def test_paired_by_bin_tells_a_real_difference_from_noise():
         seqmetrics.paired_by_bin(a, b, references, bins, labels, metric="bleu")
     with pytest.raises(ValueError, match="holds no pair"):
         seqmetrics.by_bin_with_intervals(a, references, bins, labels + ["third"])
+
+
+def test_compounding_by_bin_predicts_exact_match_from_token_accuracy():
+    references = ["ab", "ab", "abcd", "abcd"]
+    outputs = ["ab", "ax", "abcd", "abcd"]
+    right = [np.array([1, 1, 1]), np.array([1, 0, 1]), np.ones(5), np.ones(5)]
+    table = seqmetrics.compounding_by_bin(right, outputs, references, [0, 0, 1, 1], ["short", "long"])
+    assert table.loc["short", "teacher-forced token accuracy"] == pytest.approx(5 / 6)
+    assert table.loc["short", "compounding prediction"] == pytest.approx((5 / 6) ** 3)
+    assert table.loc["long", "compounding prediction"] == pytest.approx(1.0)
+    assert table.loc["short", "exact match"] == 0.5 and table["disagreements"].tolist() == [0, 0]
+    assert table.loc["short", "every teacher-forced argmax right"] == 0.5
+    flipped = seqmetrics.compounding_by_bin(right, ["ab", "ab", "abcd", "abcd"], references, [0, 0, 1, 1],
+                                            ["short", "long"])
+    assert flipped.loc["short", "disagreements"] == 1
+    with pytest.raises(ValueError, match="one per pair"):
+        seqmetrics.compounding_by_bin(right[:3], outputs, references, [0, 0, 1, 1], ["short", "long"])

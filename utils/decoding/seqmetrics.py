@@ -194,3 +194,38 @@ def paired_by_bin(outputs_a: Sequence[str], outputs_b: Sequence[str], references
             found[label] = bootstrap.paired_difference(a["edits"][m], b["edits"][m], a["length"][m], b["length"][m],
                                                        **settings)
     return found
+
+
+def compounding_by_bin(teacher_right: Sequence[np.ndarray], outputs: Sequence[str], references: Sequence[str],
+                       bins: Sequence[int] | np.ndarray, labels: Sequence[str], *, resamples: int = 1000,
+                       seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+    """Per bin: how much of the exact match that per-token accuracy predicts by compounding alone.
+
+    ``teacher_right[i]`` says, token by token (end token included), whether the teacher-forced
+    argmax of pair ``i`` was right. Columns: ``teacher-forced token accuracy`` (with ``low`` and
+    ``high`` ends of its bootstrap interval), ``mean target tokens``, ``compounding prediction``
+    (the mean over the bin's pairs of accuracy ** tokens: independent errors at the bin's rate),
+    ``exact match`` (with ``low`` and ``high``), ``every teacher-forced argmax right`` (share of
+    pairs) and ``disagreements`` (pairs whose greedy exact match differs from that, which greedy
+    decoding makes impossible up to float32 near-ties).
+    """
+    _checked(outputs, references)
+    if len(teacher_right) != len(references):
+        raise ValueError(f"{len(teacher_right)} teacher-forced rows for {len(references)} references: give one per pair.")
+    bins = _bins(bins, len(references), labels)
+    right = [np.asarray(r, dtype=bool) for r in teacher_right]
+    tokens, hits = np.array([len(r) for r in right], dtype=float), np.array([r.sum() for r in right], dtype=float)
+    all_right = np.array([r.all() for r in right])
+    exact = np.array([o == r for o, r in zip(outputs, references, strict=True)], dtype=float)
+    rows = {}
+    for b, label in enumerate(labels):
+        m = np.flatnonzero(bins == b)
+        settings = dict(resamples=resamples, seed=seed + b, level=level)
+        accuracy, matched = bootstrap.interval(hits[m], tokens[m], **settings), bootstrap.interval(exact[m], **settings)
+        rows[label] = {"teacher-forced token accuracy": accuracy.estimate, "teacher-forced token accuracy low": accuracy.low,
+                       "teacher-forced token accuracy high": accuracy.high, "mean target tokens": tokens[m].mean(),
+                       "compounding prediction": float(np.mean(accuracy.estimate ** tokens[m])),
+                       "exact match": matched.estimate, "exact match low": matched.low, "exact match high": matched.high,
+                       "every teacher-forced argmax right": float(all_right[m].mean()),
+                       "disagreements": int((all_right[m] != exact[m].astype(bool)).sum())}
+    return pd.DataFrame.from_dict(rows, orient="index")

@@ -358,3 +358,30 @@ def teacher_forced_predictions(model: keras.Model, source_ids: Sequence[np.ndarr
             for row, i in enumerate(chunk):
                 predicted[i] = best[row, : len(target_ids[i])].astype(np.int32)
     return predicted
+
+
+def swapped_prefix_effect(model: keras.Model, source_ids: Sequence[np.ndarray], target_ids: Sequence[np.ndarray],
+                          changed_ids: Sequence[np.ndarray], after: Sequence[int], edges: np.ndarray, *,
+                          batch_size: int = 64) -> dict[str, np.ndarray]:
+    """How well the training model predicts the later tokens of each target after a changed earlier word.
+
+    ``changed_ids[i]`` is target ``i`` with one earlier word changed (same length, end token
+    included); positions from ``after[i]`` on read the changed word in their prefix and are scored
+    against the true target, once after the true prefix and once after the changed one. Returns
+    ``true prefix`` and ``changed prefix`` (right later tokens per pair) and ``later`` (later tokens
+    per pair): the inputs of a paired bootstrap.
+    """
+    if not len(source_ids) == len(target_ids) == len(changed_ids) == len(after):
+        raise ValueError("give one source, target, changed target and position per pair.")
+    for target, changed, start in zip(target_ids, changed_ids, after, strict=True):
+        if len(changed) != len(target) or not 0 < start < len(target):
+            raise ValueError("each changed target must be as long as its target, and `after` a position inside it.")
+    changed_inputs = [teacher_forcing(c)[0] for c in changed_ids]
+    found = {}
+    for name, inputs in (("true prefix", None), ("changed prefix", changed_inputs)):
+        predicted = teacher_forced_predictions(model, source_ids, target_ids, edges, decoder_inputs=inputs,
+                                               batch_size=batch_size)
+        found[name] = np.array([(p[a:] == t[a:]).sum() for p, t, a in zip(predicted, target_ids, after, strict=True)],
+                               dtype=float)
+    found["later"] = np.array([len(t) - a for t, a in zip(target_ids, after, strict=True)], dtype=float)
+    return found

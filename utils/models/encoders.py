@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from utils.models.transformer import DecoderBlock, EncoderBlock, sinusoidal_encoding
@@ -40,9 +41,9 @@ class FramesAndPosition(layers.Layer):
         if positions not in ("sinusoidal", "learned", "none"):
             raise ValueError(f"positions must be 'sinusoidal', 'learned' or 'none', got {positions!r}.")
         for name, number in (("depth", depth), ("max_length", max_length)):
-            if isinstance(number, bool) or not isinstance(number, int) or number < 1:
+            if isinstance(number, bool) or not isinstance(number, (int, np.integer)) or number < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {number!r}.")
-        self.depth, self.max_length, self.positions = depth, max_length, positions
+        self.depth, self.max_length, self.positions = int(depth), int(max_length), positions
         self.project = layers.Dense(depth, name="project", dtype=self.dtype_policy)
         self.learned = (layers.Embedding(max_length, depth, name="positions", dtype=self.dtype_policy)
                         if positions == "learned" else None)
@@ -119,6 +120,7 @@ def encoder_classifier(features: int, classes: int, *, depth: int = 32, heads: i
     """
     if pooling not in ("mean", "class token"):
         raise ValueError(f"pooling must be 'mean' or 'class token', got {pooling!r}.")
+    depth, heads, blocks, max_length = int(depth), int(heads), int(blocks), int(max_length)
     frames = keras.Input((None, features), name="frames")
     mask = FrameMask(name="frame_mask")(frames)                                         # (B, T)
     h = FramesAndPosition(depth, max_length, positions, name="embedding")(frames)      # (B, T, d)

@@ -82,7 +82,7 @@ BACKEND_TESTS ?= tests/test_autodiff.py tests/test_cells.py tests/test_gated.py 
   tests/test_device.py tests/test_fused.py tests/test_lm.py tests/test_seq2seq.py tests/test_attention.py \
   tests/test_transformer.py tests/test_tfdata.py tests/test_progress.py tests/test_checks_ch07_models.py \
   tests/test_checks_ch08_models.py tests/test_checks_ch09_models.py tests/test_kvcache.py tests/test_encoders.py \
-  tests/test_checks_ch10.py
+  tests/test_checks_ch10.py tests/test_ch10_notebook.py
 
 unit: $(VENV)/.installed-test
 	MPLBACKEND=Agg $(PY) -m pytest tests --cov=utils --cov=course_tools --cov-report=term-missing

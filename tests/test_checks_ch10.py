@@ -191,3 +191,59 @@ def test_the_query_written_as_the_key_is_named():
         mask = ops.reshape(ops.arange(keys.shape[2]) <= position, (1, 1, 1, keys.shape[2]))
         return kvcache.attend_output(layer, kvcache.project(layer, x_t, "query"), keys, values, mask), keys, values
     assert "query's projection into the key buffer" in failure(check_cached_attention_step, query_as_key)
+
+
+# 10.4 ============================================================================================
+
+import keras  # noqa: E402
+
+from utils.checks.ch10 import check_warmup_cosine  # noqa: E402
+
+
+def right_schedule(peak, total, warmup):
+    if warmup == 0:
+        return keras.optimizers.schedules.CosineDecay(peak, total)
+    return keras.optimizers.schedules.CosineDecay(0.0, total - warmup, warmup_target=peak, warmup_steps=warmup)
+
+
+def by_hand(peak, total, warmup):
+    def rate(step):
+        step = float(step)
+        if step < warmup:
+            return peak * step / warmup
+        return peak * 0.5 * (1 + np.cos(np.pi * min((step - warmup) / (total - warmup), 1.0)))
+    return rate
+
+
+def test_warmup_cosine_passes_right_answers(capsys):
+    for answer in (right_schedule, by_hand):
+        check_warmup_cosine(answer)
+    assert capsys.readouterr().out.count("passed all 3 checks") == 2
+
+
+@pytest.mark.parametrize("answer, phrase", [
+    (lambda p, t, w: keras.optimizers.schedules.CosineDecay(0.0, t, warmup_target=p, warmup_steps=w) if w else
+     keras.optimizers.schedules.CosineDecay(p, t), "decay has total_steps - w steps"),
+    (lambda p, t, w: keras.optimizers.schedules.CosineDecay(p, t - w), "there is no warm-up"),
+    (lambda p, t, w: keras.optimizers.schedules.CosineDecay(p, t), "there is no warm-up"),
+    (lambda p, t, w: 0.001, "return a schedule"),
+    (lambda p, t, w: None, "returned None"),
+    (lambda p, t, w: keras.optimizers.schedules.PolynomialDecay(p, t), "a warm-up starts from 0"),
+])
+def test_warmup_cosine_names_mistakes(answer, phrase):
+    assert_named(check_warmup_cosine, answer, "Exercise 10.4", [phrase])
+
+
+def test_the_stub_of_10_4_is_not_attempted(capsys):
+    check_warmup_cosine(_stub)
+    assert "not attempted yet" in capsys.readouterr().out
+
+
+def test_the_library_schedule_passes_and_refuses_bad_settings():
+    from utils.training.schedules import warmup_cosine
+    check_warmup_cosine(warmup_cosine)
+    for total, warmup in ((0, 0), (10, 10), (10, -1)):
+        with pytest.raises(ValueError, match="must be"):
+            warmup_cosine(1e-3, total, warmup)
+    with pytest.raises(ValueError, match="positive"):
+        warmup_cosine(0.0, 10, 1)

@@ -305,3 +305,69 @@ def check_cached_attention_step(answer: Callable[..., Any]) -> int:
                           "value of x_t at slot `position`, then attend from its query over slots 0 .. position.")
         checks += 1
     return checks
+
+
+# Exercise 10.4: a learning rate that warms up, then decays ========================================
+
+
+def _rate(peak: float, total: int, warmup: int, step: float, *, decay_over: str = "rest", warm: bool = True) -> float:
+    """The schedule's rate at ``step``, and its plausible wrong versions."""
+    if warm and warmup and step < warmup:
+        return peak * step / warmup
+    span = total - warmup if decay_over == "rest" else total
+    start = warmup if warm else 0
+    progress = min(max(step - start, 0) / span, 1.0)
+    return peak * 0.5 * (1 + np.cos(np.pi * progress))
+
+
+def _schedule_cases() -> list[tuple[float, int, int, str]]:
+    return [(3e-3, 200, 20, "a peak of 3e-3 over 200 steps, 20 of them warm-up"),
+            (1e-3, 90, 30, "a peak of 1e-3 over 90 steps, 30 of them warm-up"),
+            (2e-3, 50, 0, "a peak of 2e-3 over 50 steps without warm-up")]
+
+
+@checker("10.4", "a learning rate that warms up, then decays")
+def check_warmup_cosine(answer: Callable[..., Any]) -> int:
+    """``warmup_cosine(peak, total_steps, warmup_steps)``: a schedule rising linearly from 0 to the peak over
+    the warm-up, then down to 0 along a cosine over the remaining steps."""
+    cases = _schedule_cases()
+    for peak, total, warmup, on in cases:
+        schedule = call(answer, peak, total, warmup, on=on)
+        if schedule is None:
+            raise Mistake(f"your function returned None (on {on}): return the schedule, for example a "
+                          "keras.optimizers.schedules.CosineDecay.")
+        if not callable(schedule):
+            raise Mistake(f"your function returned a {kind_of(schedule)} (on {on}): return a schedule, something the "
+                          "optimizer can call with the step number, such as a keras.optimizers.schedules.CosineDecay.")
+        steps = sorted({0, warmup // 2, warmup, warmup + (total - warmup) // 3, (warmup + total) // 2, total - 1, total})
+        try:
+            got = np.array([float(ops.convert_to_numpy(schedule(step))) for step in steps])
+        except Exception as error:  # noqa: BLE001 - the learner's schedule may raise anything
+            raise Mistake(f"calling your schedule with a step number raised {type(error).__name__}: {error} (on {on}).") from None
+        expected = np.array([_rate(peak, total, warmup, s) for s in steps])
+        if np.allclose(got, expected, rtol=1e-4, atol=peak * 1e-4):
+            continue
+        seen = (f"(On {on}: at steps {steps} you gave {[float(f'{g:.3g}') for g in got]}, expected "
+                f"{[float(f'{e:.3g}') for e in expected]}.)")
+        same = lambda a, b: bool(np.allclose(a, b, rtol=1e-4, atol=peak * 1e-4))  # noqa: E731
+        suspects = []
+        if warmup:
+            suspects = [
+                (np.array([_rate(peak, total, warmup, s, decay_over="total") for s in steps]),
+                 "your cosine runs over all the steps after the warm-up ends, so the rate is still above 0 at the last "
+                 "step: after a warm-up of w steps the decay has total_steps - w steps (CosineDecay's decay_steps)."),
+                (np.array([_rate(peak, total, warmup, s, warm=False) for s in steps]),
+                 "your rate starts at the peak: there is no warm-up. It must rise from 0 to the peak over warmup_steps "
+                 "(CosineDecay(0.0, ..., warmup_target=peak, warmup_steps=warmup_steps))."),
+                (np.array([_rate(peak, total, warmup, s, decay_over="total", warm=False) for s in steps]),
+                 "your rate starts at the peak: there is no warm-up. It must rise from 0 to the peak over warmup_steps."),
+            ]
+        message = named_mistake(got, suspects, same)
+        if message:
+            raise Mistake(f"{message} {seen}")
+        if got[0] > peak * 1e-3 and warmup:
+            raise Mistake(f"your rate at step 0 is {got[0]:.3g}: a warm-up starts from 0. {seen}")
+        if abs(got[-1]) > peak * 1e-3:
+            raise Mistake(f"your rate at the last step is {got[-1]:.3g}, not 0: the cosine must reach 0 at total_steps. {seen}")
+        raise Mistake(f"your schedule differs from a linear warm-up followed by a cosine decay to 0. {seen}")
+    return len(cases)

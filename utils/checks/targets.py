@@ -307,6 +307,12 @@ def chapter_8() -> list[Target]:
                "the attention on the source word being translated is at least twice the chance level"),
         Target("alignment: pairs whose tens word attends right of the units word (share)", ">=", 0.9,
                "the attention crosses over where German swaps the units and the tens, in 90 % of the pairs or more"),
+        # The ablation credits attention, not the bidirectional encoder.
+        Target("ablation, longest bin, exact match gained by attention (95 % interval, low)", ">", 0.0,
+               "with the bidirectional encoder kept, attention beats a fixed summary on the longest inputs beyond noise"),
+        Target("ablation, one-way encoder, attention, exact match, length bin 4 of 4", ">=", 0.95,
+               "attention works without the backward direction: a one-way encoder with attention translates at "
+               "least 95 % of the longest bin"),
     ]
 
 

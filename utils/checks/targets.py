@@ -285,8 +285,9 @@ def chapter_7() -> list[Target]:
         Target("beams of width 2-8 that score below greedy (share of inputs)", "<=", 0.01,
                "beam search finds an output the model scores at least as high as greedy's, on 99 % of inputs "
                "or more (it is not an exact search)"),
-        Target("best model, teacher-forced character accuracy", ">", "best model, free-running character accuracy",
-               "exposure bias: the decoder is right more often when it reads the true previous token"),
+        # Issue 28: teacher-forced against free-running character accuracy differ by compounding, not exposure bias;
+        # the chapter's measured targets (compounding identity, length split, reversal beyond noise) join this list
+        # once chapter 7's PyTorch full-mode figures hold their metrics.
     ]
 
 

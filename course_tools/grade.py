@@ -256,7 +256,7 @@ def _judge(exercise: Exercise, checkers: Any, answers: Answers, info: dict[str, 
         return ERROR, (f"`{exercise.answer}` {late} (--check-timeout {settings.check_timeout:g} s); "
                        "not graded.")
     except NotCarried as problem:
-        return ERROR, f"{problem}; this exercise cannot be graded automatically: read the answer."
+        return ERROR, f"not graded automatically: {problem}; read the answer."
     except BadReply as problem:
         return ERROR, f"{problem}; not graded."
     except Exception as exc:  # the learner's answer may break the checker in any way

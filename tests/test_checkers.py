@@ -25,7 +25,11 @@ from utils.training import bptt
 from utils.models import gated
 from utils.models.attention import additive_scores, masked_softmax, padding_share
 from utils.models.cells import masked_final_state, rnn_parameter_count, rnn_step
-from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09
+from utils.checks import ch01, ch02, ch03, ch04, ch05, ch06, ch07, ch08, ch09, ch10
+from utils.data import bpe
+from utils.models import kvcache
+from utils.models.encoders import MaskedMeanPooling
+from utils.training.schedules import warmup_cosine
 from utils.decoding.search import beam_step, choose_alpha
 from utils.tasks.forecasting import normalise_splits
 from utils.tasks.labelling import precision_recall_f1, word_start_labels
@@ -63,6 +67,11 @@ def _attention(q, k, v, mask=None):
 
 def _split_heads(x, heads):
     return ops.convert_to_numpy(split_heads(x, heads))
+
+
+def _masked_mean(states, mask):
+    """utils.models.encoders.MaskedMeanPooling as a function of (states, mask)."""
+    return MaskedMeanPooling()(states, mask)
 
 
 CHECKERS = [
@@ -104,6 +113,10 @@ CHECKERS = [
     pytest.param(ch09.check_split_heads, _split_heads, "9.3", 4, id="9.3"),
     pytest.param(ch09.check_decoder_block, DecoderBlock, "9.4", 5, id="9.4"),
     pytest.param(ch09.check_bits_with_context, bits_with_context, "9.5", 3, id="9.5"),
+    pytest.param(ch10.check_merge_pair, bpe.merge_pair, "10.1", 6, id="10.1"),
+    pytest.param(ch10.check_masked_mean, _masked_mean, "10.2", 2, id="10.2"),
+    pytest.param(ch10.check_cached_attention_step, kvcache.cached_self_attention, "10.3", 4, id="10.3"),
+    pytest.param(ch10.check_warmup_cosine, warmup_cosine, "10.4", 3, id="10.4"),
 ]
 SIGNATURE = ("check", "reference", "number", "n_checks")
 

@@ -108,7 +108,7 @@ def check_merge_pair(answer: Callable[..., Any]) -> int:
     for ids, pair, new_id, on in cases:
         result = call(answer, list(ids), pair, new_id, on=on)
         if result is None:
-            raise Mistake(f"your function returned None (on {on}): return the merged sequence.")
+            raise Mistake(f"your function returned None (on {on}): did you forget to `return` the merged sequence?")
         try:
             got = [int(i) for i in np.asarray(result).ravel()]
         except (TypeError, ValueError):
@@ -162,9 +162,9 @@ def check_masked_mean(answer: Callable[..., Any]) -> int:
     """``masked_mean(states, mask)``: (B, T, d), (B, T) -> (B, d), the mean over the real positions."""
     cases = _pool_cases()
     for states, mask, on in cases:
-        result = call(answer, ops.convert_to_tensor(states), ops.convert_to_tensor(mask), on=on, unchanged=False)
+        result = call(answer, states, mask, on=on, unchanged=False)  # NumPy in: keras.ops reads it, the grader sends it
         if result is None:
-            raise Mistake(f"your function returned None (on {on}): return the pooled (batch, depth) array.")
+            raise Mistake(f"your function returned None (on {on}): did you forget to `return` the pooled (batch, depth) array?")
         got = expect_array(ops.convert_to_numpy(result) if not isinstance(result, np.ndarray) else result,
                            "your result", hint=f"(on {on})")
         weights = mask.astype("float64")[..., None]
@@ -253,6 +253,9 @@ def _run(step: Callable[..., Any], layer: MultiHeadAttention, x: np.ndarray, siz
         x_t = ops.convert_to_tensor(x[:, t:t + 1])
         if learner:
             result = call(step, layer, x_t, keys, values, t, on=f"{on}, position {t}", unchanged=False)
+            if result is None:
+                raise Mistake(f"your function returned None (on {on}, position {t}): did you forget to `return` "
+                              "(output, keys, values)?")
             if not isinstance(result, (tuple, list)) or len(result) != 3:
                 raise Mistake(f"your function returned a {kind_of(result)} (on {on}, position {t}): return three things, "
                               "(output, keys, values), the output (B, 1, d) and both buffers with the new slot written.")
@@ -334,8 +337,8 @@ def check_warmup_cosine(answer: Callable[..., Any]) -> int:
     for peak, total, warmup, on in cases:
         schedule = call(answer, peak, total, warmup, on=on)
         if schedule is None:
-            raise Mistake(f"your function returned None (on {on}): return the schedule, for example a "
-                          "keras.optimizers.schedules.CosineDecay.")
+            raise Mistake(f"your function returned None (on {on}): did you forget to `return` the schedule (for "
+                          "example a keras.optimizers.schedules.CosineDecay)?")
         if not callable(schedule):
             raise Mistake(f"your function returned a {kind_of(schedule)} (on {on}): return a schedule, something the "
                           "optimizer can call with the step number, such as a keras.optimizers.schedules.CosineDecay.")

@@ -162,7 +162,7 @@ def check_masked_mean(answer: Callable[..., Any]) -> int:
     """``masked_mean(states, mask)``: (B, T, d), (B, T) -> (B, d), the mean over the real positions."""
     cases = _pool_cases()
     for states, mask, on in cases:
-        result = call(answer, states, mask, on=on, unchanged=False)  # NumPy in: keras.ops reads it, the grader sends it
+        result = call(answer, ops.convert_to_tensor(states), ops.convert_to_tensor(mask), on=on, unchanged=False)
         if result is None:
             raise Mistake(f"your function returned None (on {on}): did you forget to `return` the pooled (batch, depth) array?")
         got = expect_array(ops.convert_to_numpy(result) if not isinstance(result, np.ndarray) else result,

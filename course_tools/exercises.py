@@ -11,7 +11,8 @@ inside a code cell::
 The generator replaces each marked region with a stub that raises
 ``NotImplementedError`` (indented like the ``BEGIN`` marker), clears outputs and
 adds a note under the title. Run ``python -m course_tools.exercises`` to write
-``chapters/``, or ``python -m course_tools.exercises --check`` to fail when it is stale.
+``chapters/``, or ``python -m course_tools.exercises --check`` to fail when it is stale; give it
+solution notebooks (or ``--solutions FOLDER``) to touch only their learner copies.
 
 A region whose ``BEGIN`` marker names its own stub gets that line instead. This is how a
 prediction stays the learner's: the worked notebook holds the author's guess, the learner's
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import copy
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
@@ -140,15 +142,30 @@ def render(notebook: NotebookNode) -> str:
     return nbformat.writes(notebook) + "\n"
 
 
-def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Path]:
-    """Write (or, with ``check``, compare) every chapter notebook; return the stale ones.
+def generate(solutions: Path | Sequence[Path], chapters: Path, *, check: bool = False,
+             prune: bool = False) -> list[Path]:
+    """Write (or, with ``check``, compare) the learner copies of the given solution notebooks.
 
-    A chapter notebook without a solution notebook is stale too; without ``check`` it is
-    removed, since everything in ``chapters/`` is generated.
+    ``solutions`` is a folder (every ``*.ipynb`` in it) or a list of notebook files. Only the
+    learner copies of those notebooks are written or reported: a folder that holds one chapter
+    leaves every other chapter alone. With ``prune``, a learner copy in ``chapters`` that has no
+    solution among them is stale too and, without ``check``, removed (everything in
+    ``chapters/`` is generated); ask for it only when ``solutions`` is the whole course.
     """
-    sources = sorted(solutions.glob("*.ipynb"))
-    if not sources:
-        raise FileNotFoundError(f"no solution notebooks (*.ipynb) found in {solutions}.")
+    if isinstance(solutions, Path):
+        sources = sorted(solutions.glob("*.ipynb"))
+        if not sources:
+            raise FileNotFoundError(f"no solution notebooks (*.ipynb) found in {solutions}.")
+    else:
+        sources = sorted(Path(source) for source in solutions)
+        if not sources:
+            raise FileNotFoundError("no solution notebooks were given.")
+        missing = [str(source) for source in sources if not source.is_file()]
+        if missing:
+            raise FileNotFoundError(f"no such solution notebook: {', '.join(missing)}.")
+    names = [source.name for source in sources]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two solution notebooks share a name, so they would share a learner copy: {names}.")
     stale: list[Path] = []
     for source in sources:
         solution = nbformat.read(source, as_version=4)
@@ -159,23 +176,38 @@ def generate(solutions: Path, chapters: Path, *, check: bool = False) -> list[Pa
             stale.append(target)
             if not check:
                 write_text_atomically(target, text)
-    expected = {source.name for source in sources}
-    for orphan in sorted(chapters.glob("*.ipynb")):
-        if orphan.name not in expected:
-            stale.append(orphan)
-            if not check:
-                orphan.unlink()
+    if prune:
+        expected = set(names)
+        for orphan in sorted(chapters.glob("*.ipynb")):
+            if orphan.name not in expected:
+                stale.append(orphan)
+                if not check:
+                    orphan.unlink()
     return stale
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``python -m course_tools.exercises [--check]``."""
+    """Command line: ``python -m course_tools.exercises [--check] [--prune] [--solutions DIR | NOTEBOOK ...]``.
+
+    With no notebooks and no ``--solutions``, the whole course: every learner copy is written and
+    one whose solution is gone is removed. Given notebooks or a folder, only their learner copies
+    are touched, unless ``--prune`` says the folder is the whole course.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="solution notebooks whose learner copies to write (default: all of solutions/)")
     parser.add_argument("--check", action="store_true", help="only report stale chapter notebooks")
-    parser.add_argument("--solutions", type=Path, default=REPO / "solutions")
+    parser.add_argument("--solutions", type=Path, default=None,
+                        help="a folder of solution notebooks (default: the course's solutions/)")
     parser.add_argument("--chapters", type=Path, default=REPO / "chapters")
+    parser.add_argument("--prune", action="store_true",
+                        help="also remove learner copies without a solution (implied for the whole course)")
     args = parser.parse_args(argv)
-    stale = generate(args.solutions, args.chapters, check=args.check)
+    if args.notebooks and args.solutions is not None:
+        parser.error("give either solution notebooks or --solutions, not both")
+    whole_course = not args.notebooks and args.solutions is None
+    solutions = args.notebooks or (args.solutions if args.solutions is not None else REPO / "solutions")
+    stale = generate(solutions, args.chapters, check=args.check, prune=args.prune or whole_course)
     if args.check:
         for path in stale:
             print(f"stale: {path} (run `python -m course_tools.exercises` to bring chapters/ up to date)",

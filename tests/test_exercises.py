@@ -258,7 +258,7 @@ def test_check_mode_reports_stale_and_orphan_notebooks_without_writing(repo):
     (chapters / "99_orphan.ipynb").write_text("{}", encoding="utf-8")  # its solution was deleted
     before = _snapshot(chapters)
 
-    stale = generate(solutions, chapters, check=True)
+    stale = generate(solutions, chapters, check=True, prune=True)
 
     assert stale == [chapters / "01_baselines.ipynb", chapters / "99_orphan.ipynb"]
     assert _snapshot(chapters) == before
@@ -343,9 +343,44 @@ def test_main_says_when_chapters_are_up_to_date(repo, capsys):
 def test_following_the_stale_advice_fixes_an_orphan_chapter(repo, capsys):
     solutions, chapters = repo
     (chapters / "99_orphan.ipynb").write_text("{}", encoding="utf-8")
-    assert _main(solutions, chapters, "--check") == 1
+    assert _main(solutions, chapters, "--check", "--prune") == 1
+    _main(solutions, chapters, "--prune")
+    assert _main(solutions, chapters, "--check", "--prune") == 0
+    assert not (chapters / "99_orphan.ipynb").exists()
+
+
+def test_a_folder_with_one_solution_leaves_the_other_learner_copies_alone(repo, tmp_path, capsys):
+    """Issue 30: ``--solutions`` naming a folder that holds one chapter deleted every other copy."""
+    solutions, chapters = repo
     _main(solutions, chapters)
-    assert _main(solutions, chapters, "--check") == 0
+    before = _snapshot(chapters)
+    only = _write_solutions(tmp_path / "only", {"02_rnn.ipynb": _solution_notebook("x = 2")})
+
+    assert _main(only, chapters, "--check") == 1  # 02's copy is stale; 01's is not reported
+    assert capsys.readouterr().err.count("stale:") == 1
+    assert _main(only, chapters) == 0
+
+    after = _snapshot(chapters)
+    assert sorted(after) == ["01_baselines.ipynb", "02_rnn.ipynb"]
+    assert after["01_baselines.ipynb"] == before["01_baselines.ipynb"]
+    assert after["02_rnn.ipynb"] != before["02_rnn.ipynb"]
+    assert "removed" not in capsys.readouterr().out
+
+
+def test_given_notebooks_only_their_learner_copies_are_written(repo):
+    solutions, chapters = repo
+    (chapters / "99_other.ipynb").write_text("{}", encoding="utf-8")
+    assert generate([solutions / "02_rnn.ipynb"], chapters) == [chapters / "02_rnn.ipynb"]
+    assert sorted(path.name for path in chapters.iterdir()) == ["02_rnn.ipynb", "99_other.ipynb"]
+    assert main([str(solutions / "01_baselines.ipynb"), "--chapters", str(chapters)]) == 0
+    assert sorted(path.name for path in chapters.iterdir()) == ["01_baselines.ipynb", "02_rnn.ipynb", "99_other.ipynb"]
+
+
+def test_given_notebooks_that_do_not_exist_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such solution notebook"):
+        generate([tmp_path / "10_missing.ipynb"], tmp_path / "chapters")
+    with pytest.raises(FileNotFoundError, match="no solution notebooks were given"):
+        generate([], tmp_path / "chapters")
 
 
 # The course's own notebooks -----------------------------------------------------------------------

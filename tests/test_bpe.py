@@ -4,20 +4,8 @@ boundary, tie-breaking, bits per character, and bad input."""
 import numpy as np
 import pytest
 
+from references import merge_left_to_right
 from utils.data import bpe
-
-
-def _slow_merge(ids, pair, new_id):
-    """The definition: walk left to right, replace the pair and jump past it."""
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and (ids[i], ids[i + 1]) == tuple(pair):
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
 
 
 def test_merge_pair_equals_its_definition_on_random_sequences():
@@ -25,7 +13,7 @@ def test_merge_pair_equals_its_definition_on_random_sequences():
     for _ in range(400):
         ids = rng.integers(0, 3, size=rng.integers(0, 25)).tolist()
         pair = tuple(rng.integers(0, 3, size=2).tolist())
-        assert bpe.merge_pair(ids, pair, 9).tolist() == _slow_merge(ids, pair, 9), (ids, pair)
+        assert bpe.merge_pair(ids, pair, 9).tolist() == merge_left_to_right(ids, pair, 9), (ids, pair)
 
 
 def test_merge_pair_runs_of_a_repeated_id_merge_left_to_right():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from keras import ops
 from checkerfailures import assert_named, failure
+from references import merge_left_to_right
 
 from utils.checks.ch10 import check_cached_attention_step, check_masked_mean, check_merge_pair
 from utils.data import bpe
@@ -28,18 +29,6 @@ def test_stubs_are_not_attempted(capsys):
 
 
 # 10.1 ============================================================================================
-
-
-def merge_loop(ids, pair, new_id):
-    out, i = [], 0
-    while i < len(ids):
-        if i + 1 < len(ids) and ids[i] == pair[0] and ids[i + 1] == pair[1]:
-            out.append(new_id)
-            i += 2
-        else:
-            out.append(ids[i])
-            i += 1
-    return out
 
 
 def merge_every_match(ids, pair, new_id):          # replaces at each match, overlapping
@@ -89,7 +78,7 @@ def merge_without_deleting(ids, pair, new_id):
 
 
 def test_merge_pair_passes_right_answers(capsys):
-    for answer in (merge_loop, lambda ids, pair, new_id: bpe.merge_pair(ids, pair, new_id)):
+    for answer in (merge_left_to_right, lambda ids, pair, new_id: bpe.merge_pair(ids, pair, new_id)):
         check_merge_pair(answer)
     assert capsys.readouterr().out.count("passed all 6 checks") == 2
 
@@ -99,7 +88,7 @@ def test_merge_pair_passes_right_answers(capsys):
     (merge_from_the_right, "merged from the right"),
     (merge_first_only, "only the first occurrence"),
     (merge_without_deleting, "in place of both ids"),
-    (lambda ids, pair, new_id: merge_loop(ids, pair[::-1], new_id), "in the other order"),
+    (lambda ids, pair, new_id: merge_left_to_right(ids, pair[::-1], new_id), "in the other order"),
     (lambda ids, pair, new_id: None, "returned None"),
 ])
 def test_merge_pair_names_mistakes(answer, phrase):

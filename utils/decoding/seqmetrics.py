@@ -79,14 +79,10 @@ def by_bin(outputs: Sequence[str], references: Sequence[str], bins: Sequence[int
            labels: Sequence[str]) -> pd.DataFrame:
     """Exact match and character error rate in each bin, one row per bin label, plus the pair count."""
     _checked(outputs, references)
-    bins = np.asarray(bins)
-    if bins.shape != (len(references),):
-        raise ValueError(f"bins has shape {bins.shape}: give one bin number per reference ({len(references)}).")
+    bins = _bins(bins, len(references), labels)
     rows = {}
     for b, label in enumerate(labels):
         members = np.flatnonzero(bins == b)
-        if len(members) == 0:
-            raise ValueError(f"bin {b} ({label}) holds no pair.")
         outs, refs = [outputs[i] for i in members], [references[i] for i in members]
         rows[label] = {"exact match": exact_match(outs, refs), "character error rate": character_error_rate(outs, refs),
                        "pairs": len(members)}
@@ -156,16 +152,17 @@ def by_bin_with_intervals(outputs: Sequence[str], references: Sequence[str], bin
     """
     items = per_pair(outputs, references)
     bins = _bins(bins, len(references), labels)
+    settings = dict(resamples=resamples, seed=seed, level=level)  # bin b draws with seed + b
+    found = {"exact match": bootstrap.intervals_by_group(items["right"], bins, labels, **settings),
+             "character error rate": bootstrap.intervals_by_group(items["edits"], bins, labels, items["length"],
+                                                                  **settings)}
     rows = {}
     for b, label in enumerate(labels):
-        members = np.flatnonzero(bins == b)
-        settings = dict(resamples=resamples, seed=seed + b, level=level)
         row = {}
-        for name, found in (("exact match", bootstrap.interval(items["right"][members], **settings)),
-                            ("character error rate", bootstrap.interval(items["edits"][members],
-                                                                        items["length"][members], **settings))):
-            row.update({name: found.estimate, f"{name} low": found.low, f"{name} high": found.high})
-        rows[label] = {**row, "pairs": len(members)}
+        for name, by_label in found.items():
+            row.update({name: by_label[label].estimate, f"{name} low": by_label[label].low,
+                        f"{name} high": by_label[label].high})
+        rows[label] = {**row, "pairs": int(np.sum(bins == b))}
     return pd.DataFrame.from_dict(rows, orient="index")
 
 

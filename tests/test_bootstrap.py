@@ -109,3 +109,18 @@ def test_intervals_by_group_match_the_ungrouped_interval_on_each_group():
 def test_wrong_inputs_get_a_sentence(call, phrase):
     with pytest.raises(ValueError, match=phrase):
         call()
+
+
+def test_mean_interval_is_what_chapters_8_and_9_computed_by_hand():
+    """Chapters 8 and 9 each defined ``interval(values)`` as the mean and lm.block_bootstrap_interval with
+    blocks of one item; the shared function gives the same three numbers, bit for bit, for the same seed."""
+    from utils.tasks import lm
+
+    values = np.random.default_rng(5).integers(0, 2, size=200).astype(float)
+    low, high = lm.block_bootstrap_interval(values, block=1, resamples=1_000, seed=1234)
+    assert bootstrap.mean_interval(values, seed=1234) == (float(np.mean(values)), low, high)
+    mean, low, high = bootstrap.mean_interval(values - 0.5, seed=3)
+    assert low <= mean <= high and mean == pytest.approx(np.mean(values) - 0.5)
+    assert bootstrap.mean_interval(values, seed=1) != bootstrap.mean_interval(values, seed=2)
+    with pytest.raises(ValueError, match="1-D"):
+        bootstrap.mean_interval(values.reshape(20, 10), seed=0)

@@ -136,6 +136,15 @@ def block_bootstrap_interval(values: Any, block: int = 500, resamples: int = 100
     return found.low, found.high
 
 
+def mean_interval(values: Any, *, seed: int, resamples: int = 1000, level: float = 0.95) -> tuple[float, float, float]:
+    """``(mean, low, high)``: the mean of per-item ``values`` (1 for a right output, a difference of two
+    models' scores on the same item...) and its ``level`` percentile bootstrap interval, the items resampled
+    one by one (they were drawn independently). :func:`interval` with ``block=1``, as a tuple that a
+    chapter unpacks or indexes; the same resamples for the same ``seed``."""
+    found = interval(values, resamples=resamples, seed=seed, level=level)
+    return float(np.mean(np.asarray(values, dtype=np.float64))), found.low, found.high
+
+
 def paired_difference(numerators_a: Any, numerators_b: Any, denominators_a: Any = None, denominators_b: Any = None,
                       *, block: int = 1, resamples: int = 1000, seed: int = 0, level: float = 0.95) -> Interval:
     """Figure a minus figure b, two models scored on the same items, with a paired bootstrap interval.

@@ -366,3 +366,81 @@ def block_parameters(depth: int, hidden: int, cross: bool = False) -> int:
     attention and one more normalisation."""
     attentions, norms = (2, 3) if cross else (1, 2)
     return attentions * 4 * (depth * depth + depth) + norms * 2 * depth + 2 * depth * hidden + hidden + depth
+
+
+def build_gpt(vocab: int, depth: int, heads: int, blocks: int, context: int, *,
+              block: type[DecoderBlock] = DecoderBlock, output_bias: Any = "zeros", hidden: int | None = None,
+              name: str = "gpt") -> keras.Model:
+    """A GPT: learned positions up to ``context``, ``blocks`` decoder blocks without cross-attention, a final
+    layer normalisation and a dense output layer. (B, T) token ids -> (B, T, vocab) logits.
+
+    ``block`` is the block class (chapter 9's pre-norm :class:`DecoderBlock`, or a variant with the same
+    constructor such as ``encoders.PostNormDecoderBlock``); ``hidden`` the feed-forward width (``4 depth``
+    when not given); ``output_bias`` the output bias's initializer: a Keras initializer or its name, or an
+    array of ``vocab`` numbers (for example the log frequencies of the tokens, so that training starts from
+    the unigram model, as chapters 6 and 9 do). The layers are named ``embedding``, ``block_0`` ...,
+    ``final_norm`` and ``output``, which :class:`utils.models.kvcache.CachedDecoder` reads.
+    """
+    for label, value in (("vocab", vocab), ("depth", depth), ("blocks", blocks), ("context", context)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise ValueError(f"{label} must be a whole number of at least 1; got {value!r}.")
+    _check_heads(depth, heads)
+    if isinstance(output_bias, (np.ndarray, list, tuple)):
+        bias = np.asarray(output_bias, dtype="float64")
+        if bias.shape != (vocab,):
+            raise ValueError(f"the output bias must hold one number per token, shape ({vocab},); got {bias.shape}.")
+        output_bias = keras.initializers.Constant(bias)
+    ids = keras.Input((None,), dtype="int32", name="tokens")
+    h = TokenAndPosition(vocab, depth, context, "learned", name="embedding")(ids)                 # (B, T, d)
+    for i in range(blocks):
+        h = block(depth, heads, 4 * depth if hidden is None else hidden, cross=False, name=f"block_{i}")(h)
+    h = layers.LayerNormalization(name="final_norm")(h)
+    logits = layers.Dense(vocab, bias_initializer=output_bias, name="output")(h)                   # (B, T, V)
+    return keras.Model(ids, logits, name=name)
+
+
+def build_translator(source_size: int, target_size: int, depth: int, heads: int, blocks: tuple[int, int], *,
+                     max_source: int, max_target: int, pad: int = 0) -> tuple[keras.Model, keras.Model, keras.Model]:
+    """Chapter 9's encoder-decoder transformer: ``(training, encoder, decoder)`` models sharing their layers.
+
+    - ``training``: [source ids (B, Tx), decoder input (B, Ty)] -> logits (B, Ty, target_size), teacher forcing;
+    - ``encoder``: source ids -> [memory (B, Tx, d), key mask (B, Tx) as float32, 1 at real tokens];
+    - ``decoder``: [prefix (B, Ty), memory, key mask] -> logits (B, Ty, target_size).
+
+    ``blocks`` is (encoder blocks, decoder blocks); sinusoidal positions counted from each source's first
+    real token (``pad`` marks padding), up to ``max_source`` source and ``max_target`` target positions.
+    The decoder's layers are named ``target_embedding``, ``decoder_0`` ..., ``decoder_norm`` and ``output``,
+    which :class:`utils.models.kvcache.CachedDecoder` reads.
+    """
+    _check_heads(depth, heads)
+    if len(blocks) != 2 or min(blocks) < 1:
+        raise ValueError(f"blocks is (encoder blocks, decoder blocks), each at least 1; got {blocks!r}.")
+    source = keras.Input((None,), dtype="int32", name="source")
+    decoder_input = keras.Input((None,), dtype="int32", name="decoder_input")
+    embed_source = TokenAndPosition(source_size, depth, max_source, "sinusoidal", name="source_embedding")
+    embed_target = TokenAndPosition(target_size, depth, max_target, "sinusoidal", name="target_embedding")
+    encoder_blocks = [EncoderBlock(depth, heads, 4 * depth, name=f"encoder_{i}") for i in range(blocks[0])]
+    decoder_blocks = [DecoderBlock(depth, heads, 4 * depth, name=f"decoder_{i}") for i in range(blocks[1])]
+    encoder_norm, decoder_norm = layers.LayerNormalization(name="encoder_norm"), layers.LayerNormalization(name="decoder_norm")
+    output = layers.Dense(target_size, name="output")
+
+    def encode(source_ids: Any) -> tuple[Any, Any]:
+        key_mask = ops.not_equal(source_ids, pad)                                          # (B, Tx)
+        h = embed_source(source_ids, key_mask)                                             # (B, Tx, d)
+        for encoder_block in encoder_blocks:
+            h = encoder_block(h, key_mask)
+        return encoder_norm(h), key_mask
+
+    def decode(prefix: Any, memory: Any, key_mask: Any) -> Any:
+        h = embed_target(prefix)                                                           # (B, Ty, d)
+        for decoder_block in decoder_blocks:
+            h = decoder_block(h, memory, key_mask)
+        return output(decoder_norm(h))                                                     # (B, Ty, V_y)
+
+    memory, key_mask = encode(source)
+    training = keras.Model([source, decoder_input], decode(decoder_input, memory, key_mask), name="transformer")
+    encoder = keras.Model(source, [memory, ops.cast(key_mask, "float32")], name="transformer_encoder")
+    prefix, given_memory, given_mask = keras.Input((None,), dtype="int32"), keras.Input((None, depth)), keras.Input((None,))
+    decoder = keras.Model([prefix, given_memory, given_mask], decode(prefix, given_memory, given_mask),
+                          name="transformer_decoder")
+    return training, encoder, decoder

@@ -95,3 +95,34 @@ def test_a_step_past_the_cache_and_bad_sizes_are_sentences():
 def test_memory_per_token():
     assert kvcache.bytes_per_token(blocks=2, depth=128) == 2 * 2 * 128 * 4
     assert kvcache.bytes_per_token(blocks=1, depth=8, bytes_per_number=2) == 32
+
+
+def test_the_cached_step_function_gives_the_prefix_step_functions_log_probabilities():
+    """seq2seq.cached_step_function (chapter 10's translator with the cache) against
+    seq2seq.prefix_step_function (chapter 9's, re-reading the prefix): the same log-probabilities at every step,
+    with the cross-attention of left-padded sources."""
+    from utils.data.tokens import PAD
+    from utils.decoding import search
+    from utils.tasks import seq2seq
+
+    keras.utils.set_random_seed(11)
+    _, encoder, prefix_decoder = transformer.build_translator(12, 9, 16, 4, (1, 2), max_source=12, max_target=9)
+    decoder = kvcache.CachedDecoder(prefix_decoder.get_layer("target_embedding"),
+                                    [prefix_decoder.get_layer(f"decoder_{i}") for i in range(2)],
+                                    prefix_decoder.get_layer("decoder_norm"), prefix_decoder.get_layer("output"))
+    rng = np.random.default_rng(12)
+    source = rng.integers(3, 12, size=(4, 7)).astype("int32")
+    source[1, :3] = PAD
+    source[3, :5] = PAD
+    cached_states = seq2seq.cached_encode_function(encoder, decoder, 8)(source)
+    prefix_states = seq2seq.prefix_encode_function(encoder, 8)(source)
+    for t in range(8):
+        ids = rng.integers(1, 9, size=4).astype("int32")
+        cached, cached_states = seq2seq.cached_step_function(decoder)(ids, cached_states)
+        reread, prefix_states = seq2seq.prefix_step_function(prefix_decoder, block=4)(ids, prefix_states)
+        assert np.abs(cached - reread).max() <= 1e-4, t
+    with pytest.raises(ValueError, match="cache holds 8 positions"):
+        seq2seq.cached_step_function(decoder)(ids, cached_states)
+    states = seq2seq.cached_encode_function(encoder, decoder, 8)(source)
+    greedy = search.greedy_decode(seq2seq.cached_step_function(decoder), states, max_length=8)
+    assert len(greedy.tokens) == 4

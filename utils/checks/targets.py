@@ -357,10 +357,16 @@ def chapter_10() -> list[Target]:
                "the GPT on tokens learns more than the token frequencies it starts from", full_only=False),
         Target("vowels, encoder with positions (test accuracy, mean of seeds)", ">", 0.3,
                "the encoder classifier beats chance (1/9) by far", full_only=False),
+        Target("translator, largest difference of summed log-probabilities (identical outputs)", "<=", 1e-3,
+               "chapter 9's translator decodes with the cache as it does re-reading the prefix (float32: summed "
+               "log-probabilities of a few dozen steps agree to 1e-3)", full_only=False),
         # The chapter's claims, in full mode.
         # A pilot on the 2-core CPU under load (full-size GPT, batch of 8, position 127) measured 2.2 to 4.1.
         Target("cache speed-up at the longest position", ">=", 1.5,
                "the cached step is at least 1.5 times as fast per token as re-reading the prefix at the longest position"),
+        Target("translator, identical test translations with and without the cache (share)", ">=", 0.99,
+               "with the cache, chapter 9's translator writes the same test translations as re-reading the prefix "
+               "(all but a near tie in a hundred)"),
         Target("vowels, encoder with positions (test accuracy, mean of seeds)", ">=", 0.95,
                "the encoder-only transformer recognises at least 95 % of the test speakers (mean of three seeds)"),
     ]

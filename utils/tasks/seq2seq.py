@@ -28,6 +28,7 @@ import numpy as np
 from keras import ops
 
 from utils.decoding import search
+from utils.models.kvcache import CachedDecoder, DecoderCache
 from utils.training import progress
 from utils.data.tokens import PAD, TokenVocab, pad, teacher_forcing
 
@@ -246,6 +247,52 @@ def prefix_encode_function(encoder: keras.Model, max_length: int) -> Callable[[n
                 np.zeros(len(source), dtype=np.int32)]
 
     return initial
+
+
+def cached_encode_function(encoder: keras.Model, decoder: CachedDecoder,
+                           size: int) -> Callable[[np.ndarray], list[np.ndarray]]:
+    """The initial states of :func:`cached_step_function`: ``encoder`` (source ids -> [memory, key mask]) is
+    run once, ``decoder`` (a :class:`utils.models.kvcache.CachedDecoder` over the translator's decoder
+    layers) projects the memory's cross-attention keys and values once and starts an empty cache of ``size``
+    positions (at least the ``max_length`` that decoding may write).
+
+    The states, every one with a row per source, are: each block's memory keys, then its memory values
+    (B, H, Tx, dh), the memory mask (B, 1, 1, Tx), each block's self-attention keys, then values
+    (B, H, S, dh), and the position (B,) that the next step writes.
+    """
+    encode = encode_function(encoder)
+
+    def initial(source: np.ndarray) -> list[np.ndarray]:
+        memory, key_mask = encode(source)
+        cache = decoder.start(len(source), size, memory, key_mask)
+        return [np.asarray(ops.convert_to_numpy(x)) for x in (*cache.memory_keys, *cache.memory_values, cache.memory_mask,
+                                                              *cache.keys, *cache.values)] + [np.zeros(len(source), np.int32)]
+
+    return initial
+
+
+def cached_step_function(decoder: CachedDecoder) -> search.StepFunction:
+    """The step function of a translator's decoder run with a key-value cache: one position per step, equal to
+    :func:`prefix_step_function` (re-reading the prefix) to float32 rounding. Start it with
+    :func:`cached_encode_function`. Every row is at the same position (greedy decoding and beam search
+    advance all rows together); the cache refuses a step beyond its size."""
+    blocks = len(decoder.blocks)
+
+    def step(token_ids: np.ndarray, states: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        memory_keys, memory_values = states[:blocks], states[blocks:2 * blocks]
+        mask, keys, values = states[2 * blocks], states[2 * blocks + 1:3 * blocks + 1], states[3 * blocks + 1:4 * blocks + 1]
+        position = np.asarray(states[-1])
+        if len(position) and (position != position[0]).any():
+            raise ValueError("the rows of a cached decoder must all be at the same position.")
+        cache = DecoderCache([ops.convert_to_tensor(k) for k in keys], [ops.convert_to_tensor(v) for v in values],
+                             [ops.convert_to_tensor(k) for k in memory_keys],
+                             [ops.convert_to_tensor(v) for v in memory_values], ops.convert_to_tensor(mask),
+                             int(position[0]) if len(position) else 0, int(np.asarray(keys[0]).shape[2]))
+        logits, cache = decoder.step(ops.convert_to_tensor(np.asarray(token_ids, dtype=np.int32)), cache)
+        new = [ops.convert_to_numpy(x) for x in (*cache.keys, *cache.values)]
+        return log_softmax(ops.convert_to_numpy(logits)), [*states[:2 * blocks + 1], *new, position + 1]
+
+    return step
 
 
 def encode_function(encoder: keras.Model) -> Callable[[np.ndarray], list[np.ndarray]]:

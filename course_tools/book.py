@@ -39,7 +39,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools import execution
-from course_tools.exercises import BEGIN, END
+from course_tools.exercises import BEGIN, BOOKKEEPING, END
 from utils.files import write_text_atomically
 from course_tools.readme import block
 
@@ -52,6 +52,7 @@ SEARCH_PAGES = "course_search_pages.js"
 GUIDE = REPO / "INSTRUCTORS.md"
 RESULTS_PAGE = REPO / "results" / "README.md"
 SHOW_SOLUTION = "Show the solution"
+SHOW_BOOKKEEPING = "Show the code that gathers the figures"
 QUICK_BANNER_CLASS = "course-quick-build"
 
 # Equations are typeset by the MathJax 2.7 that jupyter-server-mathjax ships, copied beside the pages.
@@ -167,16 +168,25 @@ def is_marker(line: str) -> bool:
 
 
 def book_notebook(executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The executed notebook as the book shows it: solutions folded behind a button, without their markers."""
+    """The executed notebook as the book shows it: solutions folded behind a button, without their markers,
+    and the code of bookkeeping cells (:data:`~course_tools.exercises.BOOKKEEPING`) folded behind another."""
     notebook = copy.deepcopy(executed)
     for cell in notebook.cells:
-        if cell.cell_type == "code" and any(is_marker(line) for line in cell.source.splitlines()):
+        if cell.cell_type != "code":
+            continue
+        if any(is_marker(line) for line in cell.source.splitlines()):
             cell.source = "\n".join(line for line in cell.source.splitlines() if not is_marker(line))
-            tags = cell.metadata.setdefault("tags", [])
-            if "hide-input" not in tags:
-                tags.append("hide-input")
-            cell.metadata["mystnb"] = {"code_prompt_show": SHOW_SOLUTION, "code_prompt_hide": "Hide the solution"}
+            _fold(cell, SHOW_SOLUTION, "Hide the solution")
+        elif BOOKKEEPING in cell.metadata.get("tags", []):
+            _fold(cell, SHOW_BOOKKEEPING, "Hide it")
     return notebook
+
+
+def _fold(cell: nbformat.NotebookNode, show: str, hide: str) -> None:
+    tags = cell.metadata.setdefault("tags", [])
+    if "hide-input" not in tags:
+        tags.append("hide-input")
+    cell.metadata["mystnb"] = {"code_prompt_show": show, "code_prompt_hide": hide}
 
 
 def _page(path: Path, fallback: str) -> str:

@@ -41,6 +41,10 @@ BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise: replace this line with your code.")'
 OWN_STUB = f"{BEGIN}, stub:"  # a BEGIN marker that gives the region's stub after it
+BOOKKEEPING = "bookkeeping"
+"""The tag of a code cell a learner reads past: the one that gathers a chapter's figures into its results
+file. Such a cell is also marked ``jupyter.source_hidden`` (JupyterLab shows it folded, its output
+open); the book folds its code behind a button and the slides show only its output."""
 NOTE = (
     "> **Exercise notebook.** Under each *Exercise* heading, a code cell raises "
     "`NotImplementedError` until you replace that line with your answer; the checker cell after it "

@@ -8,7 +8,8 @@ book), made presentable on a 1280x720 screen:
 
 - every exercise cell shows the learner's version (the stub, not the worked solution, and no
   output), and a checker's verdict on the worked solution is not shown;
-- a cell whose output is a figure shows the figure without the plotting code that draws it;
+- a cell whose output is a figure shows the figure without the plotting code that draws it, and a
+  bookkeeping cell (the one that gathers the chapter's figures) its output without its code;
 - the cells are cut into slides at the notebook's own headings - a chapter section (``##``) starts
   a slide, a subsection (``###``) a slide below it - and wherever the next cell would not fit on
   the slide: each cell's height is estimated in pixels (:func:`piece_height`: lines of text and
@@ -46,7 +47,7 @@ import nbformat
 from course_tools import execution
 from course_tools.book import MATHJAX_FONTS, MATHJAX_PATH, BookError, command_line, executed_copies, \
     mathjax_folder, scan
-from course_tools.exercises import BEGIN, stub_source
+from course_tools.exercises import BEGIN, BOOKKEEPING, stub_source
 from course_tools.grade import checker_calls
 from utils.files import write_text_atomically
 
@@ -358,7 +359,7 @@ def split_code(cell: nbformat.NotebookNode, budget: float) -> list[nbformat.Note
 
 def presented_cells(executed: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
     """The cells as the room sees them: headings split out, exercises stubbed, verdicts on the worked
-    solutions removed, figures without their plotting code."""
+    solutions removed, figures without their plotting code, bookkeeping cells showing their output only."""
     cells = []
     for index, cell in enumerate(split_at_headings(executed).cells):
         if cell.cell_type == "code":
@@ -367,7 +368,8 @@ def presented_cells(executed: nbformat.NotebookNode) -> list[nbformat.NotebookNo
                 cell.outputs = []
             elif checker_calls(cell.source):
                 cell.outputs = []  # the verdict on the worked solution would not be the room's
-            if any(_is_figure(output) for output in cell.get("outputs", [])):
+            if any(_is_figure(output) for output in cell.get("outputs", [])) \
+                    or BOOKKEEPING in cell.metadata.get("tags", []):
                 cell.metadata.setdefault("transient", {})["remove_source"] = True
         elif cell.cell_type not in ("markdown",):
             continue

@@ -12,7 +12,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from course_tools import book, execution, slides
-from course_tools.exercises import BEGIN, END
+from course_tools.exercises import BEGIN, BOOKKEEPING, END
 
 REPO = Path(__file__).resolve().parent.parent
 PLOT = "import matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\nplt.title('a line')\nplt.show()"
@@ -173,6 +173,18 @@ def test_the_book_folds_solutions_without_their_markers_and_leaves_other_cells_a
     assert "hide-input" in shown.cells[-1].metadata["tags"]
     assert "tags" not in shown.cells[6].metadata
     assert BEGIN in chapter.cells[4].source  # the input is not changed
+
+
+def test_the_book_and_the_slides_fold_the_code_of_bookkeeping_cells_and_keep_their_output() -> None:
+    gathering = new_code_cell("metrics = {'a': 1}\nresults.save(session, metrics)", metadata={"tags": [BOOKKEEPING]})
+    gathering.outputs = [new_output("stream", name="stdout", text="a 1\n")]
+    shown = book.book_notebook(_notebook(new_code_cell("1"), gathering))
+    assert "hide-input" in shown.cells[1].metadata["tags"]
+    assert shown.cells[1].metadata["mystnb"]["code_prompt_show"] == book.SHOW_BOOKKEEPING
+    assert shown.cells[1].source == gathering.source and shown.cells[1].outputs == gathering.outputs
+    assert "tags" not in shown.cells[0].metadata
+    [presented] = [cell for cell in slides.presented_cells(_notebook(gathering)) if cell.cell_type == "code"]
+    assert presented.metadata["transient"]["remove_source"] and presented.outputs == gathering.outputs
 
 
 def test_the_landing_page_carries_the_readme_tables_and_a_contents() -> None:

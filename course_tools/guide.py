@@ -41,6 +41,7 @@ from pathlib import Path
 import nbformat
 
 from course_tools import execution
+from course_tools.exercises import BOOKKEEPING
 from utils.files import write_text_atomically
 from utils.training.device import CPU, device_slug
 
@@ -120,7 +121,7 @@ def sections(notebook: nbformat.NotebookNode) -> list[Section]:
         elif cell.cell_type == "code":
             lines = sum(1 for line in cell.source.splitlines() if line.strip())
             current.code_lines += lines
-            if is_plumbing(cell.source):
+            if is_plumbing(cell.source) or BOOKKEEPING in cell.metadata.get("tags", []):
                 current.plumbing_lines += lines
     return found
 

@@ -10,6 +10,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_tools import execution, guide
+from course_tools.exercises import BOOKKEEPING
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -138,6 +139,13 @@ def test_the_plan_counts_kept_sections_and_only_the_run_of_skipped_ones(tmp_path
     page = guide.render_chapter(plan)
     assert "| 2. Second idea |" in page and "skip (run only)" in page and "1. Why?" in page
     assert "| 1. First idea |" in page and "present (idea)" in page and "1. First idea." in page
+
+
+def test_a_bookkeeping_cell_is_plumbing_by_its_tag() -> None:
+    chapter = _chapter()
+    chapter.cells.append(new_code_cell("metrics = {\n    'g': g(1),\n}", metadata={"tags": [BOOKKEEPING]}))
+    assert guide.sections(chapter)[2].plumbing_lines == 2 + 3
+    assert not guide.is_plumbing(chapter.cells[-1].source)  # the tag says it, not the code
 
 
 def test_plumbing_runs_in_every_plan_but_is_never_presented(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 from keras import ops
 
+from utils.models import attention
 from utils.tasks import seq2seq
 from utils.data.tokens import END, PAD, START, TokenVocab
 
@@ -346,3 +347,39 @@ def test_prefix_step_function_says_what_is_wrong(transformer_pairs):
     for block in (0, -1, True, 2.0):
         with pytest.raises(ValueError, match="block must be a whole number of at least 1"):
             seq2seq.prefix_step_function(decoder, block=block)
+
+
+class _ScoresByToken:
+    """A stand-in weights model: each key's score is its token id plus 1/2 (query step t scales it by t + 1),
+    normalised over the keys the mask lets through - so padding (id 0) gets weight only without the mask."""
+
+    def __init__(self):
+        self.shapes = []
+
+    def predict_on_batch(self, inputs):
+        source, decoder_input, mask = (np.asarray(x) for x in inputs)
+        self.shapes.append((source.shape, decoder_input.shape))
+        steps = np.arange(1, decoder_input.shape[1] + 1, dtype=np.float64)[None, :, None]
+        scores = (source[:, None, :] + 0.5) * steps * mask[:, None, :]
+        return scores / scores.sum(axis=-1, keepdims=True)
+
+
+def test_teacher_forced_weights_read_every_pair_in_its_bucket_and_keep_the_real_columns():
+    sources, targets, sv, tv = _pairs(30)
+    source_ids, target_ids = seq2seq.encode_pairs(sources, targets, sv, tv)
+    batches = seq2seq.PairBatches(source_ids, target_ids, 8, n_buckets=3, shuffle=False)
+    model = _ScoresByToken()
+    maps, padded = seq2seq.teacher_forced_weights(model, source_ids, target_ids, batches.edges,
+                                                  target_widths=batches.target_length)
+    assert len(model.shapes) == len(np.unique(batches.bucket))  # one batch per bucket, padded as in training
+    for (source_shape, input_shape), bucket in zip(model.shapes, np.unique(batches.bucket)):
+        assert source_shape[1] >= batches.edges[bucket] and input_shape[1] >= batches.target_length[bucket]
+    for source, target, found, (weights, real) in zip(source_ids, target_ids, maps, padded):
+        alone = (source[None, :] + 0.5) * np.arange(1, len(target) + 1)[:, None]  # the pair alone, unpadded
+        np.testing.assert_allclose(found, alone / alone.sum(axis=1, keepdims=True), rtol=1e-12)
+        assert weights.shape == (1, len(target), real.shape[1]) and real.sum() == len(source)
+    assert max(attention.padding_share(w, r) for w, r in padded) == 0.0  # the mask hides the padding
+    _, unmasked = seq2seq.teacher_forced_weights(model, source_ids, target_ids, batches.edges, masked=False)
+    assert max(attention.padding_share(w, r) for w, r in unmasked) > 0.0
+    with pytest.raises(ValueError, match="as many targets as sources"):
+        seq2seq.teacher_forced_weights(model, source_ids, target_ids[:-1], batches.edges)

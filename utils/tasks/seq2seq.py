@@ -14,7 +14,8 @@ longest targets, so that both lengths are seen to vary.
 
 The helpers below train a teacher-forcing model with early stopping (:func:`train`), compare a
 training model with its step-by-step decoder (:func:`teacher_and_step_probabilities`) and
-measure teacher-forced accuracy (:func:`teacher_forced_accuracy`), for every model of chapters 7-9.
+measure teacher-forced accuracy (:func:`teacher_forced_accuracy`), for every model of chapters 7-9, and
+read an attention model's weights on every pair (:func:`teacher_forced_weights`, chapter 8).
 """
 
 from __future__ import annotations
@@ -372,6 +373,16 @@ def teacher_forced_accuracy(model: keras.Model, batches: PairBatches) -> float:
     return right / total
 
 
+def _source_groups(source_ids: Sequence[np.ndarray], edges: np.ndarray) -> list[tuple[int, np.ndarray, int]]:
+    """The pairs grouped by the training buckets ``edges`` of their source lengths: for each group, its
+    bucket, the indices of its pairs and the width its sources are padded to (the bucket's, or the
+    longest source's where one is longer), as in training."""
+    lengths = np.array([len(s) for s in source_ids])
+    groups = np.minimum(np.searchsorted(edges, lengths, side="left"), len(edges) - 1)
+    return [(int(group), members, max(int(edges[group]), int(lengths[members].max())))
+            for group in np.unique(groups) for members in [np.flatnonzero(groups == group)]]
+
+
 def teacher_forced_predictions(model: keras.Model, source_ids: Sequence[np.ndarray], target_ids: Sequence[np.ndarray],
                                edges: np.ndarray, *, decoder_inputs: Sequence[np.ndarray] | None = None,
                                batch_size: int = 64) -> list[np.ndarray]:
@@ -388,13 +399,9 @@ def teacher_forced_predictions(model: keras.Model, source_ids: Sequence[np.ndarr
     inputs = [teacher_forcing(t)[0] for t in target_ids] if decoder_inputs is None else list(decoder_inputs)
     if len(inputs) != len(target_ids) or any(len(i) != len(t) for i, t in zip(inputs, target_ids, strict=True)):
         raise ValueError("give one decoder input per target, each as long as its target.")
-    lengths = np.array([len(s) for s in source_ids])
-    groups = np.minimum(np.searchsorted(edges, lengths, side="left"), len(edges) - 1)
     predicted: list[np.ndarray] = [np.zeros(0, dtype=np.int32)] * len(source_ids)
     empty = np.zeros(0, dtype=np.int32)
-    for group in np.unique(groups):
-        members = np.flatnonzero(groups == group)
-        width = max(int(edges[group]), int(lengths[members].max()))
+    for _, members, width in _source_groups(source_ids, edges):
         target_width = max(len(target_ids[i]) for i in members)
         for first in range(0, len(members), batch_size):
             chunk = members[first:first + batch_size]
@@ -405,6 +412,41 @@ def teacher_forced_predictions(model: keras.Model, source_ids: Sequence[np.ndarr
             for row, i in enumerate(chunk):
                 predicted[i] = best[row, : len(target_ids[i])].astype(np.int32)
     return predicted
+
+
+def teacher_forced_weights(weights_model: keras.Model, source_ids: Sequence[np.ndarray],
+                           target_ids: Sequence[np.ndarray], edges: np.ndarray, *,
+                           target_widths: dict[int, int] | None = None, masked: bool = True,
+                           ) -> tuple[list[np.ndarray], list[tuple[np.ndarray, np.ndarray]]]:
+    """The attention weights of every output step of every pair, teacher-forced on its target.
+
+    ``weights_model`` maps ``[source (B, Tx), decoder input (B, T), key mask (B, Tx)]`` to the
+    weights (B, T, Tx). The pairs are grouped by the training buckets ``edges`` and padded on the
+    left as in training, one batch per group; decoder inputs are padded to ``target_widths[bucket]``
+    (the training batches' ``target_length``) or the group's longest target. With ``masked=False``
+    the model is handed a mask of ones, so that padding competes for weight.
+
+    Returns, in the order of the pairs, the maps - (len(target), len(source)) weights on the real
+    source characters, one row per output step (the last writes the end token) - and, per pair,
+    ``(weights (1, len(target), width), real keys (1, width))`` over the padded source, the two
+    arguments of :func:`utils.models.attention.padding_share`.
+    """
+    if len(source_ids) != len(target_ids) or len(source_ids) == 0:
+        raise ValueError(f"give as many targets as sources, at least one: got {len(source_ids)} and {len(target_ids)}.")
+    maps: list[np.ndarray] = [np.zeros((0, 0))] * len(source_ids)
+    padded: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros((1, 0, 0)), np.zeros((1, 0), dtype=bool))] * len(source_ids)
+    for bucket, members, width in _source_groups(source_ids, edges):
+        steps = max((target_widths or {}).get(bucket, 0), max(len(target_ids[i]) for i in members))
+        source = pad([source_ids[i] for i in members], width, side="left")
+        decoder_input = pad([teacher_forcing(target_ids[i])[0] for i in members], steps)
+        real = source != PAD
+        mask = real if masked else np.ones_like(real)
+        weights = np.asarray(weights_model.predict_on_batch([source, decoder_input, mask.astype("float32")]))
+        for row, i in enumerate(members):
+            length = len(target_ids[i])
+            maps[i] = weights[row, :length, width - len(source_ids[i]):]
+            padded[i] = (weights[row:row + 1, :length], real[row:row + 1])
+    return maps, padded
 
 
 def swapped_prefix_effect(model: keras.Model, source_ids: Sequence[np.ndarray], target_ids: Sequence[np.ndarray],

@@ -4,12 +4,16 @@ The folders show the architecture; imports only run downwards in this list (a te
 
 - top: :mod:`utils.mode` (``COURSE_MODE``, read once), :mod:`utils.files` (atomic writes),
   :mod:`utils.plotting` (the figure style and small plot helpers).
+- :mod:`utils.stats` uncertainty: bootstrap intervals, paired differences and the verdict that says
+  "within noise" (NumPy only, below everything else).
 - :mod:`utils.data` data that works offline: loaders, file formats, generated tasks, tokens,
-  windows and padded batches.
+  windows, padded batches and byte-pair encoding.
 - :mod:`utils.models` the layers and models the chapters build in front of the learner: recurrent,
-  gated and fused cells, attention, transformer blocks, n-gram models, compressors.
+  gated and fused cells, attention, transformer blocks, the key-value cache, encoder classifiers,
+  n-gram models, compressors.
 - :mod:`utils.training` how models are trained: autodiff, BPTT, progress lines, input pipelines,
-  float32 on GPUs, timing, choosing settings on validation data.
+  float32 on GPUs, timing, choosing settings on validation data, learning-rate schedules,
+  data-parallel training.
 - :mod:`utils.decoding` turning a model into outputs and scoring them: greedy and beam search,
   sampling, sequence metrics.
 - :mod:`utils.tasks` one kind of task end to end (forecasting, labelling, language modelling,

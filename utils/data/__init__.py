@@ -2,6 +2,7 @@
 
 Loaders for the files in ``datasets/`` (``loaders``, ``tsformat``, ``abc``), seeded task generators
 (``synthetic``, ``numwords``), vocabularies and tokens (``text``, ``tokens``), windows over a series
-(``windows``) and padded batches with masks (``sequences``). Nothing here builds or trains a model:
+(``windows``), padded batches with masks (``sequences``), repeated strings (``repeats``) and byte-pair
+encoding (``bpe``). Nothing here builds or trains a model:
 it imports NumPy and the standard library only.
 """

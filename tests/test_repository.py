@@ -56,6 +56,22 @@ def test_solution_has_exercises_each_followed_by_a_checker(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
+def test_the_cells_that_gather_the_figures_are_folded_bookkeeping(path: Path) -> None:
+    """The results dictionary and the save call are code a learner reads past: tagged, and folded in
+    JupyterLab (the book and the slides fold them by the tag); no exercise or checker hides among them."""
+    notebook = nbformat.read(path, as_version=4)
+    gathering = [cell for cell in notebook.cells if cell.cell_type == "code"
+                 and (re.search(r"^metrics = \{", cell.source, re.M) or "results.save(" in cell.source)]
+    assert gathering, "no cell gathers the chapter's figures (a `metrics = {` dictionary and `results.save(`)"
+    for cell in gathering:
+        assert exercises.BOOKKEEPING in cell.metadata.get("tags", []), f"{cell.source[:60]!r} is not tagged"
+        assert cell.metadata.get("jupyter", {}).get("source_hidden") is True, f"{cell.source[:60]!r} is not folded"
+    for cell in notebook.cells:
+        if exercises.BOOKKEEPING in cell.metadata.get("tags", []):
+            assert exercises.BEGIN not in cell.source and "checks.check_" not in cell.source
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.name)
 def test_solution_starts_with_the_course_setup(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
     first_code = next(cell.source for cell in notebook.cells if cell.cell_type == "code")

@@ -126,3 +126,26 @@ def test_the_cached_step_function_gives_the_prefix_step_functions_log_probabilit
     states = seq2seq.cached_encode_function(encoder, decoder, 8)(source)
     greedy = search.greedy_decode(seq2seq.cached_step_function(decoder), states, max_length=8)
     assert len(greedy.tokens) == 4
+
+
+@pytest.mark.parametrize("block", [1, 4, 16])
+def test_prefix_logits_in_blocks_read_the_last_real_position(block):
+    """Padding the prefix on the right to a multiple of ``block`` (fewer shapes for JAX to compile) leaves
+    the logits at its last real position as they were: the causal mask keeps the padding out."""
+    keras.utils.set_random_seed(21)
+    gpt = transformer.build_gpt(11, 8, 2, 2, 12)
+    decoder = kvcache.CachedDecoder(gpt.get_layer("embedding"), [gpt.get_layer("block_0"), gpt.get_layer("block_1")],
+                                    gpt.get_layer("final_norm"), gpt.get_layer("output"))
+    ids = np.random.default_rng(22).integers(0, 11, size=(2, 12)).astype("int32")
+    for length in (1, 5, 11, 12):
+        full = ops.convert_to_numpy(gpt(ids[:, :length]))[:, -1]
+        assert np.abs(ops.convert_to_numpy(decoder.prefix_logits(ids[:, :length], block=block)) - full).max() <= 1e-5
+
+
+def test_prefix_logits_refuse_a_block_below_one():
+    keras.utils.set_random_seed(23)
+    gpt = transformer.build_gpt(5, 4, 1, 1, 6)
+    decoder = kvcache.CachedDecoder(gpt.get_layer("embedding"), [gpt.get_layer("block_0")], gpt.get_layer("final_norm"),
+                                    gpt.get_layer("output"))
+    with pytest.raises(ValueError, match="block must be"):
+        decoder.prefix_logits(np.zeros((1, 3), "int32"), block=0)

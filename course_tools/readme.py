@@ -40,6 +40,8 @@ HEADLINES: dict[int, tuple[str, ...]] = {
     7: ("Cho GRU, test exact match", "Sutskever LSTM, test exact match"),
     8: ("attention, test exact match",),
     9: ("transformer, test exact match", "GPT (test bits/char, sliding windows)"),
+    10: ("GPT on tokens (test bits/char)", "vowels, encoder with positions (test accuracy, mean of seeds)",
+         "cache speed-up at the longest position"),
 }
 
 

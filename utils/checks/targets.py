@@ -277,17 +277,30 @@ def chapter_7() -> list[Target]:
                "the decoder beats always writing the most frequent token", full_only=False),
         Target("beam width 1 outputs differ from greedy's (inputs)", "<=", 0.0,
                "beam search with one beam is greedy decoding, on every input", full_only=False),
+        # What the chapter teaches about measuring, in both modes.
+        Target("best model, greedy exact match against all teacher-forced argmaxes right (pairs that disagree, share)",
+               "<=", 0.01, "greedy decoding is exact when, and only when, every teacher-forced argmax is right: "
+               "per-character accuracy and exact match differ by compounding (float32 near-ties may flip 1 %)",
+               full_only=False),
+        Target("length split: held-out structures seen in training (share)", ">=", 1.0,
+               "the length split tests length only: every held-out number's structure occurs in training",
+               full_only=False),
+        Target("length split: shortest held-out source minus longest training source (characters)", ">=", 1.0,
+               "the held-out sources are longer than every training source", full_only=False),
+        Target("swapped pairs (share of test pairs)", ">=", 0.5,
+               "the exposure-bias measurement swaps a word in at least half of the test pairs", full_only=False),
         # The chapter's claims, in full mode.
         Target("best model, exact match, shortest bin", ">=", 0.95,
                "at least 95 % of the shortest inputs translated exactly"),
         Target("best model, drop from the shortest to the longest bin", ">=", 0.10,
                "the fixed-size summary loses long inputs: at least 10 points fewer exact on the longest bin"),
+        Target("best model, exact match: shortest bin's lower end minus longest bin's upper end", ">", 0.0,
+               "the drop with length is beyond the noise: the two bins' 95 % intervals do not overlap"),
         Target("beams of width 2-8 that score below greedy (share of inputs)", "<=", 0.01,
                "beam search finds an output the model scores at least as high as greedy's, on 99 % of inputs "
                "or more (it is not an exact search)"),
-        # Issue 28: teacher-forced against free-running character accuracy differ by compounding, not exposure bias;
-        # the chapter's measured targets (compounding identity, length split, reversal beyond noise) join this list
-        # once chapter 7's PyTorch full-mode figures hold their metrics.
+        Target("reversed minus reading-order source, Sutskever LSTM test exact match (lower end)", ">", 0.0,
+               "reversing the source helps Sutskever's model at the same budget, beyond the noise (paired bootstrap)"),
     ]
 
 

@@ -313,8 +313,9 @@ def chapter_8() -> list[Target]:
         Target("attention weight on padding, with the mask", "<=", 0.0,
                "masked keys get weight exactly 0", full_only=False),
         # The chapter's claims, in full mode.
-        Target("attention minus chapter 7's best, exact match, longest bin", ">=", 0.15,
-               "attention beats chapter 7's best model on the longest inputs by at least 15 points"),
+        Target("longest bin, exact match: attention's lower end minus chapter 7's best's upper end", ">", 0.0,
+               "attention beats chapter 7's best model on the longest inputs beyond the noise: the two 95 % "
+               "intervals do not overlap"),
         Target("attention minus chapter 7's best, exact match, shortest bin", ">=", -0.01,
                "attention is no worse on the shortest inputs (within 1 point, 2 of 200 pairs)"),
         Target("alignment: weight on the right word over uniform attention's", ">=", 2.0,
@@ -344,11 +345,16 @@ def chapter_9() -> list[Target]:
                "positions break the symmetry", full_only=False),
         Target("transformer (best validation loss)", "<", "transformer (first validation loss)",
                "the transformer learns", full_only=False),
+        Target("transformer, learned positions (best validation loss)", "<",
+               "transformer, learned positions (first validation loss)",
+               "the transformer with learned positions learns", full_only=False),
         Target("GPT (best validation bits/char)", "<", "unigram model (validation bits/char)",
                "the GPT learns more than the character frequencies it starts from", full_only=False),
         # The chapter's claims, in full mode.
-        # Issue 15 asked for "at least as good as chapter 8 in every bin, or say honestly where not": at the
-        # chapter's budget (5 epochs, as chapter 8) it is not, and the notebook says by how much, bin by bin.
+        # Issue 15 asked for "at least as good as chapter 8 in every bin, or say honestly where not"; issue 28 for
+        # matching chapter 8 within the intervals at no more wall time. The notebook says per bin, with intervals,
+        # whether it does at the chapter's budget (8 epochs); this target is over the four bins inside the
+        # training lengths only (the length split holds the longest spellings out: nothing is asserted about them).
         Target("transformer, exact match, worst bin", ">=", 0.85,
                "the transformer translates at least 85 % of every length bin exactly"),
         Target("GPT (test bits/char, sliding windows)", "<=", 1.94,
